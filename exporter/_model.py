@@ -1,0 +1,242 @@
+"""The trace data model: ``Trace(info, data)``, ``TraceInfo``, ``TraceData``, ``Span``.
+
+Both directions of the translation layer go through it. Its JSON (``Trace.to_json``)
+has MLflow's shape (see ``_mlflow_json``), so tools written for MLflow traces read
+spanwise traces, and ``Trace.from_json`` reads MLflow's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from spanwise.semconv import SpanType
+
+__all__ = [
+    "PREVIEW_CHARS",
+    "Span",
+    "SpanEvent",
+    "SpanStatus",
+    "SpanStatusCode",
+    "Trace",
+    "TraceData",
+    "TraceInfo",
+    "TraceState",
+]
+
+
+# MLflow keeps request/response previews this short; full values stay on the root span.
+PREVIEW_CHARS = 1000
+
+
+class TraceState(str, Enum):
+    OK = "OK"
+    ERROR = "ERROR"
+    IN_PROGRESS = "IN_PROGRESS"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class SpanStatusCode(str, Enum):
+    UNSET = "UNSET"
+    OK = "OK"
+    ERROR = "ERROR"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class SpanStatus:
+    status_code: SpanStatusCode = SpanStatusCode.UNSET
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SpanEvent:
+    name: str
+    timestamp: int  # ns since the epoch
+    attributes: dict[str, Any] = field(default_factory=dict[str, Any])
+
+
+@dataclass(slots=True)
+class Span:
+    """One finished (or, in an in-progress trace, recorded) span."""
+
+    trace_id: str  # tr-<32 hex>
+    span_id: str  # 16 hex
+    parent_id: str | None
+    name: str
+    start_time_ns: int
+    end_time_ns: int | None
+    status: SpanStatus
+    span_type: str = SpanType.UNKNOWN.value
+    inputs: Any = None
+    outputs: Any = None
+    attributes: dict[str, Any] = field(default_factory=dict[str, Any])
+    events: list[SpanEvent] = field(default_factory=list[SpanEvent])
+    # True when the parent lives in another process (distributed tracing): this span is
+    # then the local root of its trace although parent_id is set.
+    remote_parent: bool = False
+
+    @property
+    def request_id(self) -> str:
+        """Alias of :attr:`trace_id` (MLflow 2 name)."""
+        return self.trace_id
+
+    @property
+    def start_time_ms(self) -> int:
+        return self.start_time_ns // 1_000_000
+
+    @property
+    def duration_ms(self) -> float | None:
+        if self.end_time_ns is None:
+            return None
+        return (self.end_time_ns - self.start_time_ns) / 1e6
+
+    def get_attribute(self, key: str) -> Any:
+        return self.attributes.get(key)
+
+    def to_dict(self) -> dict[str, Any]:
+        from ._mlflow_json import span_to_dict
+
+        return span_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Span:
+        from ._mlflow_json import span_from_dict
+
+        return span_from_dict(data)
+
+
+@dataclass(slots=True)
+class TraceInfo:
+    trace_id: str
+    request_time: int  # ms since the epoch
+    state: TraceState
+    execution_duration: int | None = None  # ms; None while in progress
+    request_preview: str | None = None
+    response_preview: str | None = None
+    client_request_id: str | None = None
+    trace_metadata: dict[str, str] = field(default_factory=dict[str, str])
+    tags: dict[str, str] = field(default_factory=dict[str, str])
+    assessments: list[Any] = field(default_factory=list[Any])
+
+    @property
+    def request_id(self) -> str:
+        return self.trace_id
+
+    @property
+    def status(self) -> TraceState:
+        """Alias of :attr:`state` (MLflow 2 name)."""
+        return self.state
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        return self.trace_metadata
+
+    @property
+    def timestamp_ms(self) -> int:
+        return self.request_time
+
+    @property
+    def execution_time_ms(self) -> int | None:
+        return self.execution_duration
+
+    def to_dict(self) -> dict[str, Any]:
+        from ._mlflow_json import info_to_dict
+
+        return info_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TraceInfo:
+        from ._mlflow_json import info_from_dict
+
+        return info_from_dict(data)
+
+
+@dataclass(slots=True)
+class TraceData:
+    spans: list[Span] = field(default_factory=list[Span])
+
+    @property
+    def root_span(self) -> Span | None:
+        return find_root(self.spans)
+
+    @property
+    def request(self) -> str | None:
+        """The root span's inputs as a JSON string (None when it has none)."""
+        root = self.root_span
+        return None if root is None or root.inputs is None else _json(root.inputs)
+
+    @property
+    def response(self) -> str | None:
+        """The root span's outputs as a JSON string (None when it has none)."""
+        root = self.root_span
+        return None if root is None or root.outputs is None else _json(root.outputs)
+
+
+@dataclass(slots=True)
+class Trace:
+    info: TraceInfo
+    data: TraceData
+
+    def search_spans(
+        self, span_type: SpanType | str | None = None, name: str | None = None
+    ) -> list[Span]:
+        """Spans of this trace with the given type and/or name."""
+        kind = span_type.value if isinstance(span_type, SpanType) else span_type
+        return [
+            s
+            for s in self.data.spans
+            if (kind is None or s.span_type == kind) and (name is None or s.name == name)
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"info": self.info.to_dict(), "data": {"spans": [s.to_dict() for s in self.data.spans]}}
+
+    def to_json(self, pretty: bool = False) -> str:
+        """MLflow's trace JSON (``mlflow.entities.Trace.from_json`` reads it)."""
+        return json.dumps(self.to_dict(), indent=2 if pretty else None, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Trace:
+        try:
+            info, spans = data["info"], data["data"]["spans"]
+        except (KeyError, TypeError):
+            raise ValueError("Not a trace: expected {'info': {...}, 'data': {'spans': [...]}}") from None
+        return cls(TraceInfo.from_dict(info), TraceData([Span.from_dict(s) for s in spans]))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Trace:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"Not a trace: invalid JSON ({exc})") from None
+        return cls.from_dict(data)
+
+    def _repr_html_(self) -> str:  # a notebook shows the tree
+        from ._render import render_tree
+
+        return "<pre>" + render_tree(self).replace("<", "&lt;") + "</pre>"
+
+
+def find_root(spans: list[Span]) -> Span | None:
+    """The local root: no parent, a remote parent, or (partial traces) a missing parent."""
+    if not spans:
+        return None
+    ids = {s.span_id for s in spans}
+    candidates = [
+        s for s in spans if s.parent_id is None or s.remote_parent or s.parent_id not in ids
+    ]
+    # A span without a parent beats one whose parent merely has not arrived yet.
+    candidates.sort(key=lambda s: (s.parent_id is not None and not s.remote_parent, s.start_time_ns))
+    return candidates[0] if candidates else None
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)

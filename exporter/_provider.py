@@ -1,0 +1,148 @@
+"""Provider set-up: join the application's OpenTelemetry pipeline, or make one.
+
+* If the application already set an SDK ``TracerProvider`` (its own code or
+  ``opentelemetry-instrument``), spanwise adds its ``TraceAssembler`` to it and never
+  replaces it.
+* If none is set when spanwise is first used, spanwise sets one: resource from the
+  standard ``OTEL_*`` variables and the ``TraceAssembler``.
+* Finished traces go to the store (``SPANWISE_TRACKING_URI``) through a background
+  writer, unless the ``spanwise`` OTel exporter (``OTEL_TRACES_EXPORTER=spanwise``)
+  already writes them. Everything is flushed at interpreter exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from typing import TYPE_CHECKING
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import Span as OTelSpan
+
+from spanwise.instrumentations._content import content_settings, describe
+from spanwise.instrumentations._safety import logger, warn_once
+
+from ._assembler import TraceAssembler
+from ._config import get_tracking_uri
+from ._store._writer import StoreWriter
+
+if TYPE_CHECKING:
+    from ._store._sql import SqlTraceStore
+
+__all__ = [
+    "assembler",
+    "ensure_provider",
+    "flush",
+    "get_store",
+    "local_root_span",
+    "store_exporter_active",
+    "writer",
+]
+
+_lock = threading.RLock()
+_attached: set[int] = set()
+_stores: dict[str, SqlTraceStore] = {}
+# URI -> why it could not be opened; writes skip it (once logged), reads raise.
+_store_broken: dict[str, Exception] = {}
+# Set while a SpanwiseStoreExporter is in a pipeline: it writes the store itself.
+_exporters_active = 0
+
+
+def get_store(*, for_read: bool = False) -> SqlTraceStore | None:
+    """The store at the current tracking URI (opened once per URI), or None for memory only.
+
+    A store that cannot be opened is reported once and then skipped by writes; reads
+    (``for_read``) raise, since answering from memory would silently omit traces.
+    """
+    uri = get_tracking_uri()
+    if uri is None:
+        return None
+    broken = _store_broken.get(uri)
+    if broken is not None:
+        if for_read:
+            raise RuntimeError(f"The trace store at {uri} cannot be opened: {broken}") from broken
+        return None
+    with _lock:
+        store = _stores.get(uri)
+        if store is None:
+            try:
+                from ._store._sql import SqlTraceStore
+
+                store = _stores[uri] = SqlTraceStore(uri)
+            except Exception as exc:
+                _store_broken[uri] = exc
+                warn_once(
+                    "store:open:" + uri,
+                    "spanwise: cannot open the trace store at %s (%s: %s); traces stay in "
+                    "memory only",
+                    uri,
+                    type(exc).__name__,
+                    exc,
+                )
+                raise
+        return store
+
+
+def _writer_store() -> SqlTraceStore | None:
+    if _exporters_active:
+        return None
+    return get_store()
+
+
+writer = StoreWriter(_writer_store)
+assembler = TraceAssembler(writer.submit)
+
+
+def store_exporter_active(delta: int) -> None:
+    global _exporters_active
+    with _lock:
+        _exporters_active += delta
+
+
+def ensure_provider() -> trace.TracerProvider:
+    """The global tracer provider, with spanwise's assembler attached (set one if none)."""
+    with _lock:
+        current = trace.get_tracer_provider()
+        if isinstance(current, trace.ProxyTracerProvider):
+            provider = TracerProvider(resource=Resource.create())
+            trace.set_tracer_provider(provider)
+            current = trace.get_tracer_provider()  # another thread may have won the race
+            if current is provider:
+                logger.info("spanwise: set up an OpenTelemetry TracerProvider")
+        if id(current) not in _attached:
+            add_span_processor = getattr(current, "add_span_processor", None)
+            if add_span_processor is None:
+                warn_once(
+                    "provider:not-sdk",
+                    "spanwise: the global tracer provider (%s) is not the OpenTelemetry SDK's; "
+                    "spans are created but get_trace/search_traces will not see them",
+                    type(current).__name__,
+                )
+            else:
+                add_span_processor(assembler)
+                _attached.add(id(current))
+                atexit.register(_at_exit)
+                logger.info(
+                    "spanwise: tracing into %s; store: %s; %s",
+                    type(current).__name__,
+                    get_tracking_uri() or "none (memory only)",
+                    describe(content_settings()),
+                )
+        return current
+
+
+def local_root_span(span: OTelSpan) -> OTelSpan:
+    """The local root of ``span``'s trace (``span`` itself if it is one or unknown)."""
+    root = assembler.local_root(span.get_span_context().trace_id)
+    return root if root is not None else span
+
+
+def flush(timeout: float = 30.0) -> bool:
+    """Write every finished trace to the store now."""
+    return writer.flush(timeout)
+
+
+def _at_exit() -> None:
+    writer.shutdown(timeout=30.0)

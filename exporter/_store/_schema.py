@@ -1,0 +1,84 @@
+"""The store's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+
+``spans`` holds each span's JSON (the model's ``Span.to_dict``); ``traces``, ``trace_tags``
+and ``trace_metadata`` are derived from them on every write and exist for search.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+__all__ = ["SCHEMA_VERSION", "SEARCH_VALUE_CHARS", "meta", "metadata", "spans", "tags", "trace_metadata", "traces"]
+
+# Bump with a migration when a table changes; a store written by a newer spanwise is
+# refused with a clear error instead of being misread.
+SCHEMA_VERSION = 1
+# Tag and metadata values are indexed for search up to this length (PostgreSQL's btree
+# rows are capped at ~2.7 kB); the full value stays on the trace's root span.
+SEARCH_VALUE_CHARS = 1000
+
+metadata = MetaData()
+
+meta = Table(
+    "spanwise_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(256), nullable=False),
+)
+
+traces = Table(
+    "traces",
+    metadata,
+    Column("trace_id", String(40), primary_key=True),
+    Column("name", Text),
+    Column("state", String(16), nullable=False),
+    Column("request_time", BigInteger, nullable=False),
+    Column("execution_duration", BigInteger),
+    Column("request_preview", Text),
+    Column("response_preview", Text),
+    Column("client_request_id", String(256)),
+    Column("span_count", Integer, nullable=False),
+    Index("ix_traces_request_time", "request_time"),
+)
+
+spans = Table(
+    "spans",
+    metadata,
+    Column("trace_id", String(40), primary_key=True),
+    Column("span_id", String(16), primary_key=True),
+    Column("parent_id", String(16)),
+    Column("name", Text, nullable=False),
+    Column("span_type", String(64), nullable=False),
+    Column("start_time_ns", BigInteger, nullable=False),
+    Column("end_time_ns", BigInteger),
+    Column("status", String(8), nullable=False),
+    Column("remote_parent", Boolean, nullable=False),
+    Column("content", Text, nullable=False),
+    Index("ix_spans_name", "name"),
+    Index("ix_spans_span_type", "span_type"),
+)
+
+
+def _key_value(name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("trace_id", String(40), primary_key=True),
+        Column("key", String(250), primary_key=True),
+        Column("value", Text, nullable=False),
+        Index(f"ix_{name}_key_value", "key", "value"),
+    )
+
+
+tags = _key_value("trace_tags")
+trace_metadata = _key_value("trace_metadata")

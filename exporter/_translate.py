@@ -1,0 +1,212 @@
+"""Translation in: OpenTelemetry spans -> the spanwise model, and spans -> a ``Trace``.
+
+Pure functions, run off the application's thread (the store writer) or on demand
+(``get_trace``). This version reads spanwise's own keys and the GenAI conventions;
+other conventions (OpenInference, OpenLLMetry, MLflow) plug in here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import StatusCode
+
+from spanwise.semconv import (
+    SPAN_TYPE_BY_OPERATION,
+    GenAIAttributes,
+    SpanType,
+    SpanwiseAttributes,
+)
+
+from ._model import (
+    Span,
+    SpanEvent,
+    SpanStatus,
+    SpanStatusCode,
+    Trace,
+    TraceData,
+    TraceInfo,
+    PREVIEW_CHARS,
+    TraceState,
+    find_root,
+)
+
+__all__ = ["JSON_ATTRIBUTES", "build_trace", "decode_attributes", "span_from_otel"]
+
+# Attributes whose values are JSON documents; the model holds them decoded.
+JSON_ATTRIBUTES = frozenset(
+    {
+        SpanwiseAttributes.SPAN_INPUTS,
+        SpanwiseAttributes.SPAN_OUTPUTS,
+        GenAIAttributes.TOOL_CALL_ARGUMENTS,
+        GenAIAttributes.TOOL_CALL_RESULT,
+        GenAIAttributes.INPUT_MESSAGES,
+        GenAIAttributes.OUTPUT_MESSAGES,
+        GenAIAttributes.SYSTEM_INSTRUCTIONS,
+        GenAIAttributes.TOOL_DEFINITIONS,
+        GenAIAttributes.RETRIEVAL_DOCUMENTS,
+    }
+)
+
+_STATUS = {
+    StatusCode.UNSET: SpanStatusCode.UNSET,
+    StatusCode.OK: SpanStatusCode.OK,
+    StatusCode.ERROR: SpanStatusCode.ERROR,
+}
+
+
+def _loads(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value  # not JSON after all (another tool's plain string): keep it
+
+
+def decode_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
+    """OTel attribute values as plain Python: tuples as lists, JSON documents decoded."""
+    out: dict[str, Any] = {}
+    for key, value in (attributes or {}).items():
+        if key in JSON_ATTRIBUTES:
+            out[key] = _loads(value)
+        elif isinstance(value, tuple):
+            out[key] = list(value)  # pyright: ignore[reportUnknownArgumentType]
+        else:
+            out[key] = value
+    return out
+
+
+def _span_type(attributes: Mapping[str, Any]) -> str:
+    kind = attributes.get(SpanwiseAttributes.SPAN_TYPE)
+    if isinstance(kind, str) and kind:
+        return kind
+    operation = attributes.get(GenAIAttributes.OPERATION_NAME)
+    if isinstance(operation, str):
+        return SPAN_TYPE_BY_OPERATION.get(operation, SpanType.UNKNOWN.value)
+    return SpanType.UNKNOWN.value
+
+
+def _inputs_outputs(attributes: dict[str, Any]) -> tuple[Any, Any]:
+    """The span's inputs and outputs; spanwise's own keys are lifted out of the
+    attributes (the model holds them once, as ``inputs``/``outputs``)."""
+    inputs = attributes.pop(SpanwiseAttributes.SPAN_INPUTS, None)
+    if inputs is None:
+        inputs = attributes.get(GenAIAttributes.TOOL_CALL_ARGUMENTS)
+    if inputs is None:
+        inputs = attributes.get(GenAIAttributes.INPUT_MESSAGES)
+    outputs = attributes.pop(SpanwiseAttributes.SPAN_OUTPUTS, None)
+    if outputs is None:
+        outputs = attributes.get(GenAIAttributes.TOOL_CALL_RESULT)
+    if outputs is None:
+        outputs = attributes.get(GenAIAttributes.OUTPUT_MESSAGES)
+    return inputs, outputs
+
+
+def span_from_otel(span: ReadableSpan) -> Span:
+    """An SDK span as a model ``Span`` (name as recorded; suffixes come with the trace)."""
+    context = span.context
+    assert context is not None  # SDK spans always have one
+    parent = span.parent
+    attributes = decode_attributes(span.attributes)
+    inputs, outputs = _inputs_outputs(attributes)
+    status = span.status
+    return Span(
+        trace_id=f"tr-{context.trace_id:032x}",
+        span_id=f"{context.span_id:016x}",
+        parent_id=None if parent is None else f"{parent.span_id:016x}",
+        name=span.name,
+        start_time_ns=span.start_time or 0,
+        end_time_ns=span.end_time,
+        status=SpanStatus(_STATUS[status.status_code], status.description or ""),
+        span_type=_span_type(attributes),
+        inputs=inputs,
+        outputs=outputs,
+        attributes=attributes,
+        events=[
+            SpanEvent(e.name, e.timestamp, decode_attributes(e.attributes)) for e in span.events
+        ],
+        remote_parent=parent is not None and parent.is_remote,
+    )
+
+
+def _suffix_siblings(spans: Sequence[Span]) -> list[Span]:
+    """Same-name siblings become ``name_1``, ``name_2``... in start order (model only)."""
+    groups: dict[tuple[str | None, str], list[Span]] = {}
+    for span in spans:
+        groups.setdefault((span.parent_id, span.name), []).append(span)
+    renamed: dict[str, str] = {}
+    for (_, name), members in groups.items():
+        if len(members) > 1:
+            members.sort(key=lambda s: (s.start_time_ns, s.span_id))
+            for index, member in enumerate(members, 1):
+                renamed[member.span_id] = f"{name}_{index}"
+    if not renamed:
+        return list(spans)
+    out: list[Span] = []
+    for span in spans:
+        new_name = renamed.get(span.span_id)
+        if new_name is None:
+            out.append(span)
+        else:
+            copy = Span(**{f: getattr(span, f) for f in Span.__slots__})  # pyright: ignore[reportGeneralTypeIssues]
+            copy.name = new_name
+            out.append(copy)
+    return out
+
+
+def _prefixed(attributes: Mapping[str, Any], prefix: str) -> dict[str, str]:
+    return {
+        key[len(prefix) :]: value if isinstance(value, str) else json.dumps(value)
+        for key, value in attributes.items()
+        if key.startswith(prefix)
+    }
+
+
+def _preview(value: Any, explicit: Any) -> str | None:
+    if isinstance(explicit, str):
+        return explicit
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text[:PREVIEW_CHARS]
+
+
+def build_trace(spans: Iterable[Span]) -> Trace:
+    """Assemble spans of one trace (in any order, possibly partial) into a ``Trace``."""
+    ordered = sorted(spans, key=lambda s: (s.start_time_ns, s.span_id))
+    if not ordered:
+        raise ValueError("A trace needs at least one span")
+    root = find_root(ordered)
+    assert root is not None
+    complete = root.end_time_ns is not None and (
+        root.parent_id is None or root.remote_parent
+    )
+    if not complete:
+        state = TraceState.IN_PROGRESS
+    elif root.status.status_code is SpanStatusCode.ERROR:
+        state = TraceState.ERROR
+    else:
+        state = TraceState.OK
+    attrs = root.attributes
+    info = TraceInfo(
+        trace_id=root.trace_id,
+        request_time=root.start_time_ns // 1_000_000,
+        state=state,
+        execution_duration=(
+            None
+            if root.end_time_ns is None or not complete
+            else (root.end_time_ns - root.start_time_ns) // 1_000_000
+        ),
+        request_preview=_preview(root.inputs, attrs.get(SpanwiseAttributes.TRACE_REQUEST_PREVIEW)),
+        response_preview=_preview(
+            root.outputs, attrs.get(SpanwiseAttributes.TRACE_RESPONSE_PREVIEW)
+        ),
+        client_request_id=attrs.get(SpanwiseAttributes.TRACE_CLIENT_REQUEST_ID),
+        trace_metadata=_prefixed(attrs, SpanwiseAttributes.TRACE_METADATA_PREFIX),
+        tags=_prefixed(attrs, SpanwiseAttributes.TRACE_TAG_PREFIX),
+    )
+    return Trace(info, TraceData(_suffix_siblings(ordered)))

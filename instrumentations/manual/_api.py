@@ -1,0 +1,141 @@
+"""``start_span``, ``get_current_active_span``, ``update_current_trace`` and the
+context helper for executors."""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, ParamSpec, TypeVar
+
+from opentelemetry import trace
+from opentelemetry.trace import INVALID_SPAN
+
+from spanwise.exporter._model import PREVIEW_CHARS
+from spanwise.semconv import SpanType, SpanwiseAttributes
+
+from .._content import content_settings
+from .._safety import report_internal_error, warn_once
+from .._serialize import dumps_bounded
+from ._run import Run, SpanSpec, span_type_name, static_attributes
+from ._span import LiveSpan
+
+__all__ = [
+    "get_current_active_span",
+    "start_span",
+    "update_current_trace",
+    "with_current_context",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+
+@contextmanager
+def start_span(
+    name: str = "span",
+    span_type: SpanType | str = SpanType.UNKNOWN,
+    attributes: Mapping[str, Any] | None = None,
+) -> Iterator[LiveSpan]:
+    """A span around a block: ``with spanwise.start_span("step") as span: ...``.
+
+    The span is current inside the block; set its data with ``span.set_inputs()``,
+    ``span.set_outputs()``, ``span.set_attribute()``. An exception leaving the block is
+    recorded and re-raised unchanged.
+    """
+    kind = span_type_name(span_type)
+    run = None
+    try:
+        run = Run.start(SpanSpec(name, kind, static_attributes(name, kind, attributes)))
+    except Exception as exc:
+        report_internal_error("start_span", exc)
+    if run is None:
+        yield LiveSpan(INVALID_SPAN, kind)
+        return
+    run.enter()
+    try:
+        yield run.live
+    except BaseException as exc:
+        run.exit()
+        run.fail(exc)
+        raise
+    run.exit()
+    run.succeed(has_outputs=False)
+
+
+def get_current_active_span() -> LiveSpan | None:
+    """The current span (from spanwise or any OpenTelemetry instrumentation), or None."""
+    span = trace.get_current_span()
+    if not span.is_recording():
+        return None
+    attributes = getattr(span, "attributes", None) or {}
+    return LiveSpan(span, str(attributes.get(SpanwiseAttributes.SPAN_TYPE, SpanType.UNKNOWN.value)))
+
+
+def update_current_trace(
+    tags: Mapping[str, Any] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    request_preview: str | None = None,
+    response_preview: str | None = None,
+    client_request_id: str | None = None,
+) -> None:
+    """Add tags and metadata to the current trace, from any depth of it.
+
+    They are stored on the trace's local root span as ``spanwise.trace.tags.<key>`` and
+    ``spanwise.trace.metadata.<key>`` (string values), so OTel backends can search them.
+    """
+    span = trace.get_current_span()
+    if not span.is_recording():
+        warn_once(
+            "update_current_trace",
+            "spanwise: update_current_trace() called outside an active trace; nothing recorded",
+        )
+        return
+    try:
+        from spanwise.exporter._provider import local_root_span
+
+        root = local_root_span(span)
+        attrs: dict[str, str] = {}
+        for key, value in (tags or {}).items():
+            attrs[SpanwiseAttributes.TRACE_TAG_PREFIX + str(key)] = _as_str(value)
+        for key, value in (metadata or {}).items():
+            attrs[SpanwiseAttributes.TRACE_METADATA_PREFIX + str(key)] = _as_str(value)
+        if request_preview is not None:
+            attrs[SpanwiseAttributes.TRACE_REQUEST_PREVIEW] = request_preview[:PREVIEW_CHARS]
+        if response_preview is not None:
+            attrs[SpanwiseAttributes.TRACE_RESPONSE_PREVIEW] = response_preview[:PREVIEW_CHARS]
+        if client_request_id is not None:
+            attrs[SpanwiseAttributes.TRACE_CLIENT_REQUEST_ID] = client_request_id
+        if not root.is_recording():
+            warn_once(
+                "update_current_trace:ended",
+                "spanwise: the trace's root span has already ended; tags not recorded",
+            )
+            return
+        root.set_attributes(attrs)
+    except Exception as exc:
+        report_internal_error("update_current_trace", exc)
+
+
+def _as_str(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return dumps_bounded(value, content_settings().max_bytes)
+
+
+def with_current_context(fn: Callable[P, R]) -> Callable[P, R]:
+    """Carry the current trace into another thread: ``pool.submit(with_current_context(f), x)``.
+
+    Threads start with an empty context, so spans made in a worker would start new traces;
+    the returned callable runs ``fn`` in a copy of the caller's context instead.
+    """
+    captured = contextvars.copy_context()
+
+    @functools.wraps(fn)
+    def run_in_context(*args: P.args, **kwargs: P.kwargs) -> R:
+        # A Context can be entered by one thread at a time: each call gets its own copy.
+        return captured.copy().run(fn, *args, **kwargs)
+
+    return run_in_context

@@ -1,0 +1,256 @@
+"""The lifecycle of one spanwise span: start, current-ness, success, failure, end.
+
+Shared by ``@trace`` (functions, coroutines, generators), ``start_span`` and
+``Client``. Every method guards spanwise's own errors (see ``_safety``): a failure in
+here never changes what the traced code returns or raises.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Status, StatusCode
+
+from spanwise.semconv import (
+    OPERATION_BY_SPAN_TYPE,
+    ErrorAttributes,
+    ExceptionAttributes,
+    GenAIAttributes,
+    SpanType,
+    SpanwiseAttributes,
+    SpanwiseEvents,
+)
+
+from .._content import content_settings
+from .._safety import report_internal_error
+from .._serialize import dumps_bounded
+from .._tracer import get_tracer
+from ._span import LiveSpan, to_attribute_value
+
+__all__ = ["Binder", "Run", "SpanSpec", "span_type_name", "static_attributes"]
+
+# Raised to end iteration, not failures: a traced __next__ that raises StopIteration
+# ends normally.
+_NOT_ERRORS = (StopIteration, StopAsyncIteration, GeneratorExit)
+
+
+def span_type_name(span_type: object) -> str:
+    """A SpanType member or any string, as the stored string."""
+    if isinstance(span_type, SpanType):
+        return span_type.value
+    if span_type is None:
+        return SpanType.UNKNOWN.value
+    return str(span_type)
+
+
+def static_attributes(
+    name: str, span_type: str, attributes: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The attributes a span gets at start: its type, the matching GenAI operation, and
+    the tool or agent name."""
+    attrs: dict[str, Any] = {SpanwiseAttributes.SPAN_TYPE: span_type}
+    operation = OPERATION_BY_SPAN_TYPE.get(span_type)
+    if operation is not None:
+        attrs[GenAIAttributes.OPERATION_NAME] = operation
+    if span_type == SpanType.TOOL.value:
+        attrs[GenAIAttributes.TOOL_NAME] = name
+    elif span_type == SpanType.AGENT.value:
+        attrs[GenAIAttributes.AGENT_NAME] = name
+    if attributes:
+        max_bytes = content_settings().max_bytes
+        for key, value in attributes.items():
+            attrs[key] = to_attribute_value(value, max_bytes)
+    return attrs
+
+
+class Binder:
+    """Maps a call's arguments to parameter names, defaults applied, without self/cls.
+
+    ``inspect.Signature.bind`` costs microseconds per call; the common shapes (no
+    ``*args``) are bound here with a zip and a dict update.
+    """
+
+    __slots__ = ("_defaults", "_fallback", "_names", "_signature", "_skip_first")
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        try:
+            signature = inspect.signature(func)
+        except (TypeError, ValueError):  # some builtins have none
+            signature = None
+        self._signature = signature
+        self._names: tuple[str, ...] = ()
+        self._defaults: tuple[tuple[str, Any], ...] = ()
+        self._fallback = True
+        self._skip_first = False
+        if signature is None:
+            return
+        params = list(signature.parameters.values())
+        self._skip_first = bool(params) and params[0].name in ("self", "cls")
+        kinds = {p.kind for p in params}
+        self._fallback = inspect.Parameter.VAR_POSITIONAL in kinds
+        self._names = tuple(
+            p.name
+            for p in params
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        )
+        self._defaults = tuple(
+            (p.name, p.default) for p in params if p.default is not inspect.Parameter.empty
+        )
+
+    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        if self._signature is None:
+            return {"args": list(args), "kwargs": kwargs} if kwargs else {"args": list(args)}
+        if self._fallback or len(args) > len(self._names):
+            try:
+                bound = self._signature.bind_partial(*args, **kwargs)
+            except TypeError:
+                return {"args": list(args), "kwargs": kwargs}
+            bound.apply_defaults()
+            inputs = dict(bound.arguments)
+        else:
+            inputs = dict(zip(self._names, args))
+            if kwargs:
+                inputs.update(kwargs)
+            for name, default in self._defaults:
+                if name not in inputs:
+                    inputs[name] = default
+        if self._skip_first and self._names:
+            inputs.pop(self._names[0], None)
+        return inputs
+
+
+@dataclass(frozen=True, slots=True)
+class SpanSpec:
+    """What is fixed for every span a decorated function makes."""
+
+    name: str
+    span_type: str
+    attributes: Mapping[str, Any]
+
+
+class Run:
+    """One span from start to end."""
+
+    __slots__ = ("_ended", "_token", "live", "span")
+
+    def __init__(self, span: trace.Span, span_type: str) -> None:
+        self.span = span
+        self.live = LiveSpan(span, span_type)
+        self._token: object | None = None
+        self._ended = False
+
+    # -- start -------------------------------------------------------------------------
+
+    @classmethod
+    def start(
+        cls,
+        spec: SpanSpec,
+        inputs: Callable[[], Any] | None = None,
+        *,
+        parent: Context | None = None,
+        start_time: int | None = None,
+    ) -> Run | None:
+        """Start a span (not yet current). ``None`` if spanwise itself failed."""
+        try:
+            span = get_tracer().start_span(
+                spec.name, context=parent, attributes=spec.attributes, start_time=start_time
+            )
+            run = cls(span, spec.span_type)
+            if inputs is not None and span.is_recording() and content_settings().capture(
+                explicit=True
+            ):
+                run.live.set_inputs(inputs())
+            return run
+        except Exception as exc:
+            report_internal_error("span start", exc)
+            return None
+
+    def enter(self) -> None:
+        """Make the span current in this context (until :meth:`exit`)."""
+        try:
+            self._token = otel_context.attach(trace.set_span_in_context(self.span))
+        except Exception as exc:
+            report_internal_error("span enter", exc)
+
+    def exit(self) -> None:
+        token, self._token = self._token, None
+        if token is not None:
+            try:
+                otel_context.detach(token)  # type: ignore[arg-type]
+            except Exception as exc:
+                report_internal_error("span exit", exc)
+
+    # -- end ---------------------------------------------------------------------------
+
+    def succeed(
+        self, outputs: Any = None, *, has_outputs: bool = True, end_time: int | None = None
+    ) -> None:
+        """End with status OK (unless the user set one), recording ``outputs``."""
+        if self._ended:
+            return
+        try:
+            if has_outputs:
+                self.live.set_outputs(outputs)
+            if not self.live.status_set:
+                self.span.set_status(Status(StatusCode.OK))
+        except Exception as exc:
+            report_internal_error("span success", exc)
+        self._end(end_time)
+
+    def fail(self, exc: BaseException) -> None:
+        """End as failed: status ERROR "Type: message", an ``exception`` event, ``error.type``.
+
+        Also for KeyboardInterrupt and cancellation, which end the span honestly.
+        """
+        if self._ended:
+            return
+        if isinstance(exc, _NOT_ERRORS):
+            self.succeed(has_outputs=False)
+            return
+        try:
+            self.span.record_exception(exc)
+            self.span.set_attribute(ErrorAttributes.TYPE, type(exc).__qualname__)
+            self.span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+        except Exception as internal:
+            report_internal_error("span failure", internal)
+        self._end()
+
+    def stream_item(self, index: int, item: Any) -> None:
+        """Record one yielded item as a span event."""
+        try:
+            attrs: dict[str, Any] = {SpanwiseEvents.STREAM_ITEM_INDEX: index}
+            settings = content_settings()
+            if settings.capture(explicit=True):
+                attrs[SpanwiseEvents.STREAM_ITEM_VALUE] = dumps_bounded(item, settings.max_bytes)
+            self.span.add_event(SpanwiseEvents.STREAM_ITEM, attrs)
+        except Exception as exc:
+            report_internal_error("stream item", exc)
+
+    def finish_stream(
+        self, items: list[Any], reducer: Callable[[list[Any]], Any] | None
+    ) -> None:
+        """End a generator's span: outputs are the items, or what the reducer makes of them."""
+        if self._ended:
+            return
+        outputs: Any = items
+        if reducer is not None:
+            try:
+                outputs = reducer(items)
+            except Exception as exc:  # the user's reducer: say so, keep the raw items
+                self.span.add_event(
+                    SpanwiseEvents.OUTPUT_REDUCER_ERROR, {ExceptionAttributes.MESSAGE: repr(exc)}
+                )
+        self.succeed(outputs)
+
+    def _end(self, end_time: int | None = None) -> None:
+        self._ended = True
+        try:
+            self.span.end(end_time)
+        except Exception as exc:
+            report_internal_error("span end", exc)

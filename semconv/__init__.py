@@ -1,0 +1,28 @@
+"""Every attribute name and enum value spanwise writes or reads.
+
+Literal attribute strings live only here: GenAI semantic conventions v1.41.0
+(:class:`GenAIAttributes`, :class:`OperationName`, :class:`ProviderName`) and
+spanwise's own namespace (:class:`SpanwiseAttributes`, :class:`SpanwiseEvents`).
+"""
+
+from __future__ import annotations
+
+from ._gen_ai import SCHEMA_URL, GenAIAttributes, OperationName, ProviderName
+from ._otel import ErrorAttributes, ExceptionAttributes, ServerAttributes
+from ._span_type import OPERATION_BY_SPAN_TYPE, SPAN_TYPE_BY_OPERATION, SpanType
+from ._spanwise import SpanwiseAttributes, SpanwiseEvents
+
+__all__ = [
+    "OPERATION_BY_SPAN_TYPE",
+    "SCHEMA_URL",
+    "SPAN_TYPE_BY_OPERATION",
+    "ErrorAttributes",
+    "ExceptionAttributes",
+    "GenAIAttributes",
+    "OperationName",
+    "ProviderName",
+    "ServerAttributes",
+    "SpanType",
+    "SpanwiseAttributes",
+    "SpanwiseEvents",
+]

@@ -1,0 +1,37 @@
+"""The ``spanwise.*`` attribute namespace: what the GenAI conventions do not cover."""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = ["SpanwiseAttributes", "SpanwiseEvents"]
+
+
+class SpanwiseAttributes:
+    """``spanwise.*`` span attribute keys."""
+
+    SPAN_TYPE: Final = "spanwise.span.type"
+    # JSON strings (bounded by the content limit; see spanwise.instrumentations._content).
+    SPAN_INPUTS: Final = "spanwise.span.inputs"
+    SPAN_OUTPUTS: Final = "spanwise.span.outputs"
+    # Set on spans that spanwise ended on the user's behalf (Client.end_trace with open children).
+    SPAN_AUTO_ENDED: Final = "spanwise.span.auto_ended"
+
+    # Trace-level data lives on the local root span, one attribute per key, so that
+    # TraceQL and Jaeger tag search find them key by key.
+    TRACE_TAG_PREFIX: Final = "spanwise.trace.tags."
+    TRACE_METADATA_PREFIX: Final = "spanwise.trace.metadata."
+    TRACE_REQUEST_PREVIEW: Final = "spanwise.trace.request_preview"
+    TRACE_RESPONSE_PREVIEW: Final = "spanwise.trace.response_preview"
+    TRACE_CLIENT_REQUEST_ID: Final = "spanwise.trace.client_request_id"
+
+
+class SpanwiseEvents:
+    """Span event names and their attribute keys."""
+
+    # One event per item a traced generator yields.
+    STREAM_ITEM: Final = "spanwise.stream.item"
+    STREAM_ITEM_INDEX: Final = "spanwise.stream.item.index"
+    STREAM_ITEM_VALUE: Final = "spanwise.stream.item.value"
+    # A generator's output_reducer raised; the raw items are recorded instead.
+    OUTPUT_REDUCER_ERROR: Final = "spanwise.output_reducer.error"

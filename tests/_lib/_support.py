@@ -1,0 +1,49 @@
+"""Helpers for asserting on whole exported spans (snapshot style)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan
+
+
+def span_dict(span: ReadableSpan, *, times: bool = False) -> dict[str, Any]:
+    """An exported span as a plain dict: what a backend receives."""
+    ctx = span.context
+    assert ctx is not None
+    out: dict[str, Any] = {
+        "name": span.name,
+        "kind": span.kind.name,
+        "trace_id": ctx.trace_id,
+        "span_id": ctx.span_id,
+        "parent_id": None if span.parent is None else span.parent.span_id,
+        "status": span.status.status_code.name,
+        "attributes": dict(span.attributes or {}),
+    }
+    if span.status.description:
+        out["status_description"] = span.status.description
+    events = [
+        {"name": e.name, "attributes": dict(e.attributes or {})}
+        | ({"timestamp": e.timestamp} if times else {})
+        for e in span.events
+    ]
+    if events:
+        out["events"] = events
+    if times:
+        out["start_time"] = span.start_time
+        out["end_time"] = span.end_time
+    return out
+
+
+def spans_by_name(spans: tuple[ReadableSpan, ...] | list[ReadableSpan]) -> dict[str, ReadableSpan]:
+    out: dict[str, ReadableSpan] = {}
+    for span in spans:
+        assert span.name not in out, f"two spans named {span.name}"
+        out[span.name] = span
+    return out
+
+
+def loads(value: Any) -> Any:
+    assert isinstance(value, str), f"expected a JSON string, got {type(value).__name__}"
+    return json.loads(value)
