@@ -4,7 +4,16 @@
 from __future__ import annotations
 
 from ._config import get_tracking_uri, set_tracking_uri
-from ._model import Span, SpanEvent, SpanStatus, SpanStatusCode, Trace, TraceData, TraceInfo, TraceState
+from ._model import (
+    Span,
+    SpanEvent,
+    SpanStatus,
+    SpanStatusCode,
+    Trace,
+    TraceData,
+    TraceInfo,
+    TraceState,
+)
 
 __all__ = [
     "Span",

@@ -131,8 +131,7 @@ class TraceAssembler(SpanProcessor):
         oldest = next(iter(self._open))
         warn_once(
             "assembler:open",
-            "spanwise: more than %d traces are open at once; the oldest are written as "
-            "in progress",
+            "spanwise: more than %d traces are open at once; the oldest are written as in progress",
             self._max_open,
         )
         self._roots.pop(oldest, None)

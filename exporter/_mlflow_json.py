@@ -133,7 +133,9 @@ def span_from_dict(data: Mapping[str, Any]) -> Span:
             attributes=attributes,
             events=[
                 SpanEvent(
-                    str(e["name"]), int(e.get("time_unix_nano") or 0), dict(e.get("attributes") or {})
+                    str(e["name"]),
+                    int(e.get("time_unix_nano") or 0),
+                    dict(e.get("attributes") or {}),
                 )
                 for e in data.get("events") or []
             ],
@@ -194,7 +196,7 @@ def info_from_dict(data: Mapping[str, Any]) -> TraceInfo:
     try:
         state = str(data.get("state") or data.get("status") or "OK").upper()
         return TraceInfo(
-            trace_id=str(data.get("trace_id") or data["request_id"]),
+            trace_id=str(data.get("trace_id") or data.get("request_id") or data["trace_id"]),
             request_time=_ms(data.get("request_time", data.get("timestamp_ms", 0))),
             state=TraceState(state if state != "UNSET" else "OK"),
             execution_duration=_duration_ms(data),

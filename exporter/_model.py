@@ -197,7 +197,10 @@ class Trace:
         ]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"info": self.info.to_dict(), "data": {"spans": [s.to_dict() for s in self.data.spans]}}
+        return {
+            "info": self.info.to_dict(),
+            "data": {"spans": [s.to_dict() for s in self.data.spans]},
+        }
 
     def to_json(self, pretty: bool = False) -> str:
         """MLflow's trace JSON (``mlflow.entities.Trace.from_json`` reads it)."""
@@ -208,7 +211,9 @@ class Trace:
         try:
             info, spans = data["info"], data["data"]["spans"]
         except (KeyError, TypeError):
-            raise ValueError("Not a trace: expected {'info': {...}, 'data': {'spans': [...]}}") from None
+            raise ValueError(
+                "Not a trace: expected {'info': {...}, 'data': {'spans': [...]}}"
+            ) from None
         return cls(TraceInfo.from_dict(info), TraceData([Span.from_dict(s) for s in spans]))
 
     @classmethod
@@ -219,10 +224,14 @@ class Trace:
             raise ValueError(f"Not a trace: invalid JSON ({exc})") from None
         return cls.from_dict(data)
 
-    def _repr_html_(self) -> str:  # a notebook shows the tree
+    def to_tree(self) -> str:
+        """The trace as a text tree: span names, types, durations, tokens, errors."""
         from ._render import render_tree
 
-        return "<pre>" + render_tree(self).replace("<", "&lt;") + "</pre>"
+        return render_tree(self)
+
+    def _repr_html_(self) -> str:  # a notebook shows the tree
+        return "<pre>" + self.to_tree().replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
 
 
 def find_root(spans: list[Span]) -> Span | None:
@@ -234,7 +243,9 @@ def find_root(spans: list[Span]) -> Span | None:
         s for s in spans if s.parent_id is None or s.remote_parent or s.parent_id not in ids
     ]
     # A span without a parent beats one whose parent merely has not arrived yet.
-    candidates.sort(key=lambda s: (s.parent_id is not None and not s.remote_parent, s.start_time_ns))
+    candidates.sort(
+        key=lambda s: (s.parent_id is not None and not s.remote_parent, s.start_time_ns)
+    )
     return candidates[0] if candidates else None
 
 

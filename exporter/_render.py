@@ -28,7 +28,9 @@ def _label(span: Span) -> str:
 def render_tree(trace: Trace) -> str:
     """``trace`` as an indented tree, one span a line, children in start order."""
     info = trace.info
-    duration = "?" if info.execution_duration is None else f"{info.execution_duration} ms"
+    root = trace.data.root_span
+    exact = None if root is None else root.duration_ms
+    duration = "in progress" if exact is None else f"{exact:.1f} ms"
     lines = [f"{info.trace_id}  {info.state.value}  {duration}"]
     if info.tags:
         lines.append("tags: " + ", ".join(f"{k}={v}" for k, v in sorted(info.tags.items())))

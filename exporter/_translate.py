@@ -22,6 +22,7 @@ from spanwise.semconv import (
 )
 
 from ._model import (
+    PREVIEW_CHARS,
     Span,
     SpanEvent,
     SpanStatus,
@@ -29,7 +30,6 @@ from ._model import (
     Trace,
     TraceData,
     TraceInfo,
-    PREVIEW_CHARS,
     TraceState,
     find_root,
 )
@@ -182,9 +182,7 @@ def build_trace(spans: Iterable[Span]) -> Trace:
         raise ValueError("A trace needs at least one span")
     root = find_root(ordered)
     assert root is not None
-    complete = root.end_time_ns is not None and (
-        root.parent_id is None or root.remote_parent
-    )
+    complete = root.end_time_ns is not None and (root.parent_id is None or root.remote_parent)
     if not complete:
         state = TraceState.IN_PROGRESS
     elif root.status.status_code is SpanStatusCode.ERROR:

@@ -103,3 +103,33 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"../shared is absent ({SHARED}): reference data not available")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL: SPANWISE_TEST_POSTGRES_URL, or a throwaway local server.
+
+    Skips with the reason when none can be had, unless SPANWISE_REQUIRE_POSTGRES is set
+    (CI), where that is a failure.
+    """
+    url = os.environ.get("SPANWISE_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    from pg import PostgresServer
+
+    server = None
+    try:
+        server = PostgresServer()
+        url = server.start()
+    except Exception as exc:
+        if server is not None:
+            server.stop()
+        message = f"no PostgreSQL server could be started here: {exc}"
+        if os.environ.get("SPANWISE_REQUIRE_POSTGRES"):
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield url
+    finally:
+        server.stop()

@@ -18,7 +18,16 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["SCHEMA_VERSION", "SEARCH_VALUE_CHARS", "meta", "metadata", "spans", "tags", "trace_metadata", "traces"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "SEARCH_VALUE_CHARS",
+    "meta",
+    "metadata",
+    "spans",
+    "tags",
+    "trace_metadata",
+    "traces",
+]
 
 # Bump with a migration when a table changes; a store written by a newer spanwise is
 # refused with a clear error instead of being misread.

@@ -48,7 +48,13 @@ def _is_transient(exc: DBAPIError) -> bool:
     text = str(exc.orig).lower()
     return any(
         word in text
-        for word in ("database is locked", "busy", "deadlock", "could not serialize", "duplicate key")
+        for word in (
+            "database is locked",
+            "busy",
+            "deadlock",
+            "could not serialize",
+            "duplicate key",
+        )
     )
 
 
@@ -105,8 +111,8 @@ class SqlTraceStore:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self._engine.connect() as conn:
-            conn = conn.execution_options(spanwise_write=True)
+        with self._engine.connect() as raw:
+            conn = raw.execution_options(spanwise_write=True)
             with conn.begin():
                 yield conn
 
@@ -144,7 +150,10 @@ class SqlTraceStore:
         for chunk in _chunks(ids):
             rows = conn.execute(
                 select(
-                    s.spans.c.trace_id, s.spans.c.span_id, s.spans.c.content, s.spans.c.remote_parent
+                    s.spans.c.trace_id,
+                    s.spans.c.span_id,
+                    s.spans.c.content,
+                    s.spans.c.remote_parent,
                 ).where(s.spans.c.trace_id.in_(chunk))
             )
             for trace_id, span_id, content, remote_parent in rows:
@@ -176,9 +185,13 @@ class SqlTraceStore:
                 }
             )
             for key, value in info.tags.items():
-                tag_rows.append({"trace_id": trace_id, "key": key, "value": value[: s.SEARCH_VALUE_CHARS]})
+                tag_rows.append(
+                    {"trace_id": trace_id, "key": key, "value": value[: s.SEARCH_VALUE_CHARS]}
+                )
             for key, value in info.trace_metadata.items():
-                meta_rows.append({"trace_id": trace_id, "key": key, "value": value[: s.SEARCH_VALUE_CHARS]})
+                meta_rows.append(
+                    {"trace_id": trace_id, "key": key, "value": value[: s.SEARCH_VALUE_CHARS]}
+                )
             for span in members.values():  # raw names: the model's _1/_2 suffixes are not stored
                 span_rows.append(
                     {

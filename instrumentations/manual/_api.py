@@ -32,7 +32,6 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-
 @contextmanager
 def start_span(
     name: str = "span",

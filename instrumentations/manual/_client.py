@@ -170,9 +170,7 @@ class Client:
     # -- helpers -----------------------------------------------------------------------
 
     @staticmethod
-    def _start(
-        spec: SpanSpec, inputs: Any, parent: Context, start_time_ns: int | None
-    ) -> Run:
+    def _start(spec: SpanSpec, inputs: Any, parent: Context, start_time_ns: int | None) -> Run:
         run = Run.start(spec, parent=parent, start_time=start_time_ns)
         if run is None:
             # spanwise failed internally; the caller still gets a usable (inert) span.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
@@ -73,10 +74,8 @@ def trace(
             wrapper = _coroutine_wrapper(fn, spec, binder)
         else:
             wrapper = _function_wrapper(fn, spec, binder)
-        try:
+        with contextlib.suppress(AttributeError, TypeError):  # callables without __dict__
             functools.update_wrapper(wrapper, fn)
-        except (AttributeError, TypeError):  # callables without __name__/__dict__
-            pass
         return wrapper
 
     if func is None:

@@ -95,9 +95,7 @@ class Binder:
         kinds = {p.kind for p in params}
         self._fallback = inspect.Parameter.VAR_POSITIONAL in kinds
         self._names = tuple(
-            p.name
-            for p in params
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
         )
         self._defaults = tuple(
             (p.name, p.default) for p in params if p.default is not inspect.Parameter.empty
@@ -114,7 +112,7 @@ class Binder:
             bound.apply_defaults()
             inputs = dict(bound.arguments)
         else:
-            inputs = dict(zip(self._names, args))
+            inputs = dict(zip(self._names, args, strict=False))  # fewer args than names
             if kwargs:
                 inputs.update(kwargs)
             for name, default in self._defaults:
@@ -162,8 +160,10 @@ class Run:
                 spec.name, context=parent, attributes=spec.attributes, start_time=start_time
             )
             run = cls(span, spec.span_type)
-            if inputs is not None and span.is_recording() and content_settings().capture(
-                explicit=True
+            if (
+                inputs is not None
+                and span.is_recording()
+                and content_settings().capture(explicit=True)
             ):
                 run.live.set_inputs(inputs())
             return run
@@ -232,9 +232,7 @@ class Run:
         except Exception as exc:
             report_internal_error("stream item", exc)
 
-    def finish_stream(
-        self, items: list[Any], reducer: Callable[[list[Any]], Any] | None
-    ) -> None:
+    def finish_stream(self, items: list[Any], reducer: Callable[[list[Any]], Any] | None) -> None:
         """End a generator's span: outputs are the items, or what the reducer makes of them."""
         if self._ended:
             return

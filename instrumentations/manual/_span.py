@@ -97,11 +97,15 @@ class LiveSpan:
 
     def set_inputs(self, inputs: Any) -> None:
         """Record the inputs (any value; stored as bounded JSON when content capture is on)."""
-        self._set_content(inputs, SpanwiseAttributes.SPAN_INPUTS, GenAIAttributes.TOOL_CALL_ARGUMENTS)
+        self._set_content(
+            inputs, SpanwiseAttributes.SPAN_INPUTS, GenAIAttributes.TOOL_CALL_ARGUMENTS
+        )
 
     def set_outputs(self, outputs: Any) -> None:
         """Record the outputs (any value; stored as bounded JSON when content capture is on)."""
-        self._set_content(outputs, SpanwiseAttributes.SPAN_OUTPUTS, GenAIAttributes.TOOL_CALL_RESULT)
+        self._set_content(
+            outputs, SpanwiseAttributes.SPAN_OUTPUTS, GenAIAttributes.TOOL_CALL_RESULT
+        )
 
     def _set_content(self, value: Any, key: str, tool_key: str) -> None:
         settings = content_settings()

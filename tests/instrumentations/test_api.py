@@ -8,11 +8,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from _support import loads, span_dict, spans_by_name
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import spanwise
 from spanwise.entities import SpanType
+
+from _support import loads, span_dict, spans_by_name
 
 
 def test_start_span_live_span_api(exporter: InMemorySpanExporter) -> None:

@@ -7,12 +7,13 @@ import math
 from typing import Any
 
 import pytest
-from _support import loads, span_dict, spans_by_name
 from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import spanwise
 from spanwise.entities import SpanType
+
+from _support import loads, span_dict, spans_by_name
 
 
 def test_sync_function_whole_span(exporter: InMemorySpanExporter) -> None:

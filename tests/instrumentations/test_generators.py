@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from _support import loads, spans_by_name
 from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import spanwise
+
+from _support import loads, spans_by_name
 
 
 def _current_span_name() -> str:

@@ -1,0 +1,51 @@
+"""`make bench`: every benchmark, printed as markdown tables (paste into the README).
+
+Numbers are medians over interleaved rounds on this machine; see benchmarks/_harness.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+os.environ.setdefault("SPANWISE_TRACKING_URI", str(Path(tempfile.mkdtemp(prefix="spanwise-bench-")) / "t.db"))
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        lines.append("| " + " | ".join("" if row.get(c) is None else str(row[c]) for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    import bench_store
+    import bench_tracing
+
+    sections = {
+        "Per-call overhead (trivial function)": bench_tracing.overhead(),
+        "Payload: time added on the calling thread": bench_tracing.payload(),
+        "Store": [bench_store.ingest(), bench_store.pipeline(), *bench_store.search()],
+    }
+    out = [f"Python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}"]
+    for title, rows in sections.items():
+        out += ["", f"### {title}", "", table(rows)]
+    text = "\n".join(out)
+    print(text)
+    results = Path(__file__).parent / "results"
+    results.mkdir(exist_ok=True)
+    (results / "latest.md").write_text(text + "\n")
+    (results / "latest.json").write_text(json.dumps(sections, indent=2))
+
+
+if __name__ == "__main__":
+    main()
