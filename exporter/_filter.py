@@ -58,6 +58,7 @@ class TraceFields:
     tags: Mapping[str, str]
     metadata: Mapping[str, str]
     spans: Sequence[tuple[str, str]]  # (span name, span type)
+    start_time_ns: int = 0  # orders traces within the same millisecond
 
 
 _ATTRIBUTES: dict[str, Field] = {
@@ -89,7 +90,7 @@ _TOKEN = re.compile(
   | (?P<number>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
   | (?P<op><=|>=|!=|<>|=|<|>)
   | (?P<punct>[(),])
-  | (?P<ident>(?:[A-Za-z_][\w.\-]*|`[^`]*`)(?:\.(?:[\w\-]+|`[^`]*`))*)
+  | (?P<ident>(?:[A-Za-z_][\w\-]*|`[^`]*`)(?:\.(?:[\w\-]+|`[^`]*`)?)*)
     """,
     re.VERBOSE,
 )
@@ -372,6 +373,9 @@ def sort_traces(items: list[TraceFields], order: Sequence[OrderBy]) -> list[Trac
     for o in reversed(order):  # stable sorts, last key first
         present = [t for t in out if getattr(t, o.field) is not None]
         missing = [t for t in out if getattr(t, o.field) is None]
-        present.sort(key=lambda t: getattr(t, o.field), reverse=not o.ascending)
+        if o.field == "timestamp_ms":
+            present.sort(key=lambda t: (t.timestamp_ms, t.start_time_ns), reverse=not o.ascending)
+        else:
+            present.sort(key=lambda t: getattr(t, o.field), reverse=not o.ascending)
         out = present + missing
     return out

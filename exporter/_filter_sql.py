@@ -70,6 +70,8 @@ def filter_clauses(
 
 
 def order_clauses(order: Sequence[OrderBy], *, traces: Table) -> list[ColumnElement[Any]]:
+    # Milliseconds tie often; the root's start in ns orders them as they happened.
+    exact = {"timestamp_ms": (traces.c.start_time_ns,)}
     columns = {
         "timestamp_ms": traces.c.request_time,
         "execution_time_ms": traces.c.execution_duration,
@@ -79,6 +81,6 @@ def order_clauses(order: Sequence[OrderBy], *, traces: Table) -> list[ColumnElem
     }
     out: list[ColumnElement[Any]] = []
     for o in order:
-        column = columns[o.field]
-        out.append((column.asc() if o.ascending else column.desc()).nulls_last())
+        for column in (columns[o.field], *exact.get(o.field, ())):
+            out.append((column.asc() if o.ascending else column.desc()).nulls_last())
     return out

@@ -119,6 +119,7 @@ def _fields(trace: Trace) -> TraceFields:
         tags=trace.info.tags,
         metadata=trace.info.trace_metadata,
         spans=[(s.name, s.span_type) for s in trace.data.spans],
+        start_time_ns=0 if root is None else root.start_time_ns,
     )
 
 

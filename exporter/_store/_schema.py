@@ -52,6 +52,8 @@ traces = Table(
     Column("name", Text),
     Column("state", String(16), nullable=False),
     Column("request_time", BigInteger, nullable=False),
+    # The root's exact start: orders traces that start within the same millisecond.
+    Column("start_time_ns", BigInteger),
     Column("execution_duration", BigInteger),
     Column("request_preview", Text),
     Column("response_preview", Text),

@@ -177,6 +177,7 @@ class SqlTraceStore:
                     "name": _root_name(members, root),
                     "state": info.state.value,
                     "request_time": info.request_time,
+                    "start_time_ns": None if root is None else root.start_time_ns,
                     "execution_duration": info.execution_duration,
                     "request_preview": info.request_preview,
                     "response_preview": info.response_preview,
