@@ -8,65 +8,65 @@ import time
 from pathlib import Path
 from typing import Any
 
-from spanwise.entities import Span, SpanStatus, SpanStatusCode
 from spanwise.exporter._filter import parse_filter, parse_order_by
+from spanwise.exporter._records import SpanRecord
 from spanwise.exporter._store._sql import SqlTraceStore
 
 
-def _trace_spans(i: int, spans_per_trace: int) -> list[Span]:
-    trace_id = f"tr-{i + 1:032x}"
+def _trace_records(i: int, spans_per_trace: int) -> list[SpanRecord]:
+    """One trace as the writer stores it: an AGENT root and tool/chat children."""
+    trace_id = f"{i + 1:032x}"
     start = 1_700_000_000_000_000_000 + i * 1_000_000_000
     root_id = f"{(i + 1) * 100:016x}"
-    out = [
-        Span(
-            trace_id=trace_id,
-            span_id=root_id,
-            parent_id=None,
-            name="agent",
-            start_time_ns=start,
-            end_time_ns=start + 250_000_000 + (i % 1000) * 1_000_000,
-            status=SpanStatus(SpanStatusCode.ERROR if i % 50 == 0 else SpanStatusCode.OK),
-            span_type="AGENT",
-            inputs={"question": f"question {i}"},
-            outputs={"answer": f"answer {i}"},
-            attributes={
+    records: list[SpanRecord] = [
+        {
+            "v": 1, "trace_id": trace_id, "span_id": root_id, "parent_id": None,
+            "remote_parent": False, "name": "agent", "start": start,
+            "end": start + 250_000_000 + (i % 1000) * 1_000_000,
+            "status": "ERROR" if i % 50 == 0 else "OK", "message": "",
+            "attributes": {
                 "spanwise.span.type": "AGENT",
+                "spanwise.span.inputs": f'{{"question":"question {i}"}}',
+                "spanwise.span.outputs": f'{{"answer":"answer {i}"}}',
                 "spanwise.trace.tags.user": f"u{i % 1000}",
                 "spanwise.trace.tags.env": "prod" if i % 2 else "dev",
                 "spanwise.trace.metadata.session": f"s{i % 5000}",
             },
-        )
+            "events": [],
+        }
     ]
     for j in range(1, spans_per_trace):
-        out.append(
-            Span(
-                trace_id=trace_id,
-                span_id=f"{(i + 1) * 100 + j:016x}",
-                parent_id=root_id,
-                name="tool" if j % 2 else "chat",
-                start_time_ns=start + j * 1_000_000,
-                end_time_ns=start + j * 2_000_000,
-                status=SpanStatus(SpanStatusCode.OK),
-                span_type="TOOL" if j % 2 else "CHAT_MODEL",
-                inputs={"x": j},
-                outputs={"y": j},
-                attributes={"gen_ai.tool.name": "lookup"} if j % 2 else {},
-            )
+        tool = j % 2 == 1
+        records.append(
+            {
+                "v": 1, "trace_id": trace_id, "span_id": f"{(i + 1) * 100 + j:016x}",
+                "parent_id": root_id, "remote_parent": False, "name": "tool" if tool else "chat",
+                "start": start + j * 1_000_000, "end": start + j * 2_000_000, "status": "OK",
+                "message": "",
+                "attributes": {
+                    "spanwise.span.type": "TOOL" if tool else "CHAT_MODEL",
+                    "gen_ai.tool.call.arguments": f'{{"x":{j}}}',
+                    "gen_ai.tool.call.result": f'{{"y":{j}}}',
+                }
+                if tool
+                else {"spanwise.span.type": "CHAT_MODEL", "gen_ai.request.model": "m"},
+                "events": [],
+            }
         )
-    return out
+    return records
 
 
 def ingest(traces: int = 4000, spans_per_trace: int = 5, batch_traces: int = 400) -> dict[str, Any]:
-    """Spans per second through SqlTraceStore.write_spans (batched, one transaction per batch)."""
+    """Spans per second through SqlTraceStore.write_records (one transaction per batch)."""
     directory = Path(tempfile.mkdtemp(prefix="spanwise-bench-store-"))
     store = SqlTraceStore(f"sqlite:///{directory / 'ingest.db'}")
     batches = [
-        [s for i in range(b, min(b + batch_traces, traces)) for s in _trace_spans(i, spans_per_trace)]
+        [r for i in range(b, min(b + batch_traces, traces)) for r in _trace_records(i, spans_per_trace)]
         for b in range(0, traces, batch_traces)
     ]
     start = time.perf_counter()
     for batch in batches:
-        store.write_spans(batch)
+        store.write_records(batch)
     elapsed = time.perf_counter() - start
     assert store.count() == traces
     return {
@@ -110,7 +110,7 @@ def search(total: int = 100_000, repeats: int = 15) -> list[dict[str, Any]]:
     start = time.perf_counter()
     batch = 2000
     for b in range(0, total, batch):
-        store.write_spans([s for i in range(b, min(b + batch, total)) for s in _trace_spans(i, 2)])
+        store.write_records([r for i in range(b, min(b + batch, total)) for r in _trace_records(i, 2)])
     fill = time.perf_counter() - start
     order = parse_order_by(None)
     rows: list[dict[str, Any]] = [

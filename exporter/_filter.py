@@ -288,7 +288,8 @@ _ORDER_FIELDS: dict[str, Literal["timestamp_ms", "execution_time_ms", "name", "s
 
 
 def parse_order_by(order_by: Sequence[str] | None) -> tuple[OrderBy, ...]:
-    """Items like ``"timestamp_ms DESC"``; default newest first; trace_id breaks ties."""
+    """Items like ``"timestamp_ms DESC"``; default newest first; trace_id breaks ties
+    (in the first key's direction)."""
     if isinstance(order_by, str):
         order_by = [order_by]
     items: list[OrderBy] = []
@@ -311,7 +312,8 @@ def parse_order_by(order_by: Sequence[str] | None) -> tuple[OrderBy, ...]:
     if not items:
         items.append(OrderBy("timestamp_ms", False))
     if all(o.field != "trace_id" for o in items):
-        items.append(OrderBy("trace_id", True))
+        # Same direction as the first key, so one index can serve the whole ordering.
+        items.append(OrderBy("trace_id", items[0].ascending))
     return tuple(items)
 
 

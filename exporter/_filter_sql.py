@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, select
+from sqlalchemy import ColumnElement, Select, Table, and_, exists, select
 
 from ._filter import Comparison, OrderBy
 
-__all__ = ["filter_clauses", "order_clauses"]
+__all__ = ["filter_clauses", "order_clauses", "side_subqueries"]
 
 
 def _condition(column: Any, op: str, value: Any) -> ColumnElement[bool]:
@@ -37,6 +37,32 @@ def _condition(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     }[op]()
 
 
+def _subquery(
+    c: Comparison, traces: Table, tags: Table, metadata: Table, spans: Table
+) -> Select[Any]:
+    """The rows of the side table that satisfy a tag/metadata/span comparison."""
+    if c.field in ("tag", "metadata"):
+        table = tags if c.field == "tag" else metadata
+        # != / NOT IN: the trace has the key with another value (MLflow's semantics).
+        return select(table.c.trace_id).where(
+            and_(table.c.key == c.key, _condition(table.c.value, c.op, c.value))
+        )
+    column = spans.c.name if c.field == "span.name" else spans.c.span_type
+    return select(spans.c.trace_id).where(_condition(column, c.op, c.value))
+
+
+def side_subqueries(
+    comparisons: Sequence[Comparison], *, traces: Table, tags: Table, metadata: Table, spans: Table
+) -> list[Select[Any]]:
+    """The side-table subqueries of ``comparisons`` (for sizing them before a search)."""
+    return [
+        _subquery(c, traces, tags, metadata, spans) for c in comparisons if c.field not in _COLUMNS
+    ]
+
+
+_COLUMNS = ("state", "name", "timestamp_ms", "execution_time_ms")
+
+
 def filter_clauses(
     comparisons: Sequence[Comparison],
     *,
@@ -44,7 +70,11 @@ def filter_clauses(
     tags: Table,
     metadata: Table,
     spans: Table,
+    correlated: bool = False,
 ) -> list[ColumnElement[bool]]:
+    """WHERE clauses. Side-table comparisons are ``trace_id IN (subquery)`` (best when
+    they select few traces) or, with ``correlated``, ``EXISTS (... = traces.trace_id)``
+    (best when many match and a LIMIT lets an in-order scan stop early)."""
     columns = {
         "state": traces.c.state,
         "name": traces.c.name,
@@ -53,19 +83,15 @@ def filter_clauses(
     }
     clauses: list[ColumnElement[bool]] = []
     for c in comparisons:
-        if c.field in ("tag", "metadata"):
-            table = tags if c.field == "tag" else metadata
-            # != / NOT IN: the trace has the key with another value (MLflow's semantics).
-            inner = select(table.c.trace_id).where(
-                and_(table.c.key == c.key, _condition(table.c.value, c.op, c.value))
-            )
-            clauses.append(traces.c.trace_id.in_(inner))
-        elif c.field in ("span.name", "span.type"):
-            column = spans.c.name if c.field == "span.name" else spans.c.span_type
-            inner = select(spans.c.trace_id).where(_condition(column, c.op, c.value))
-            clauses.append(traces.c.trace_id.in_(inner))
-        else:
+        if c.field in _COLUMNS:
             clauses.append(_condition(columns[c.field], c.op, c.value))
+            continue
+        inner = _subquery(c, traces, tags, metadata, spans)
+        if correlated:
+            side = inner.selected_columns[0].table
+            clauses.append(exists(inner.where(side.c.trace_id == traces.c.trace_id)))  # type: ignore[attr-defined]
+        else:
+            clauses.append(traces.c.trace_id.in_(inner))
     return clauses
 
 
@@ -82,5 +108,8 @@ def order_clauses(order: Sequence[OrderBy], *, traces: Table) -> list[ColumnElem
     out: list[ColumnElement[Any]] = []
     for o in order:
         for column in (columns[o.field], *exact.get(o.field, ())):
-            out.append((column.asc() if o.ascending else column.desc()).nulls_last())
+            ordered = column.asc() if o.ascending else column.desc()
+            # Only where NULLs can occur: an explicit NULLS LAST keeps SQLite from
+            # reading the order off an index.
+            out.append(ordered.nulls_last() if column.nullable else ordered)
     return out

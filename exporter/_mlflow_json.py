@@ -14,7 +14,7 @@ import binascii
 import datetime as _dt
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from spanwise.semconv import SpanType
 
@@ -109,9 +109,14 @@ def _status(data: Any) -> SpanStatus:
     return SpanStatus(status_code, str(data.get("message") or ""))  # pyright: ignore[reportUnknownMemberType]
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else {}
+
+
 def span_from_dict(data: Mapping[str, Any]) -> Span:
     try:
-        attributes = {key: _loads(value) for key, value in (data.get("attributes") or {}).items()}
+        raw: dict[str, Any] = _mapping(data.get("attributes"))
+        attributes = {key: _loads(value) for key, value in raw.items()}
         trace_id = "tr-" + _hex_id(data["trace_id"], 16, "trace_id")
         parent = data.get("parent_span_id") or data.get("parent_id")
         end = data.get("end_time_unix_nano")
@@ -203,8 +208,8 @@ def info_from_dict(data: Mapping[str, Any]) -> TraceInfo:
             request_preview=data.get("request_preview"),
             response_preview=data.get("response_preview"),
             client_request_id=data.get("client_request_id"),
-            trace_metadata={str(k): str(v) for k, v in (data.get("trace_metadata") or {}).items()},
-            tags={str(k): str(v) for k, v in (data.get("tags") or {}).items()},
+            trace_metadata={k: str(v) for k, v in _mapping(data.get("trace_metadata")).items()},
+            tags={k: str(v) for k, v in _mapping(data.get("tags")).items()},
             assessments=list(data.get("assessments") or []),
         )
     except KeyError as exc:

@@ -8,7 +8,7 @@ spanwise traces, and ``Trace.from_json`` reads MLflow's.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -234,19 +234,28 @@ class Trace:
         return "<pre>" + self.to_tree().replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
 
 
-def find_root(spans: list[Span]) -> Span | None:
-    """The local root: no parent, a remote parent, or (partial traces) a missing parent."""
-    if not spans:
-        return None
-    ids = {s.span_id for s in spans}
-    candidates = [
-        s for s in spans if s.parent_id is None or s.remote_parent or s.parent_id not in ids
-    ]
-    # A span without a parent beats one whose parent merely has not arrived yet.
-    candidates.sort(
-        key=lambda s: (s.parent_id is not None and not s.remote_parent, s.start_time_ns)
-    )
-    return candidates[0] if candidates else None
+# (span_id, parent_id, remote_parent, start_time_ns): what root detection looks at, for
+# model spans and for stored records alike.
+RootKey = tuple[str, "str | None", bool, int]
+
+
+def root_index(nodes: Sequence[RootKey]) -> int | None:
+    """Index of the local root: no parent, a remote parent, or (partial traces) a parent
+    that has not arrived. A span without a parent beats one whose parent is missing."""
+    ids = {node[0] for node in nodes}
+    best: tuple[bool, int] | None = None
+    found: int | None = None
+    for index, (_, parent_id, remote_parent, start) in enumerate(nodes):
+        if parent_id is None or remote_parent or parent_id not in ids:
+            rank = (parent_id is not None and not remote_parent, start)
+            if best is None or rank < best:
+                best, found = rank, index
+    return found
+
+
+def find_root(spans: Sequence[Span]) -> Span | None:
+    index = root_index([(s.span_id, s.parent_id, s.remote_parent, s.start_time_ns) for s in spans])
+    return None if index is None else spans[index]
 
 
 def _json(value: Any) -> str:

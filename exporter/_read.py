@@ -84,7 +84,7 @@ def search_traces(
 
     if return_type not in ("pandas", "list"):
         raise ValueError(f"return_type must be 'pandas' or 'list', not {return_type!r}")
-    if max_results is not None and (not isinstance(max_results, int) or max_results < 1):
+    if max_results is not None and max_results < 1:
         raise ValueError(f"max_results must be a positive integer or None, not {max_results!r}")
     comparisons = parse_filter(filter_string)
     order = parse_order_by(order_by)

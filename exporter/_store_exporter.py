@@ -19,7 +19,7 @@ from spanwise.instrumentations._safety import logger, warn_once
 
 from ._config import normalize_uri
 from ._store._sql import SqlTraceStore
-from ._translate import span_from_otel
+from ._records import record_from_otel
 
 __all__ = ["SpanwiseStoreExporter"]
 
@@ -61,7 +61,7 @@ class SpanwiseStoreExporter(SpanExporter):
             with suppress_instrumentation(), self._lock:
                 store = self._get_store()
                 if store is not None:
-                    store.write_spans([span_from_otel(s) for s in spans])
+                    store.write_records([record_from_otel(s) for s in spans])
             return SpanExportResult.SUCCESS
         except Exception as exc:
             warn_once(

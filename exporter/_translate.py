@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import StatusCode
 
 from spanwise.semconv import (
     SPAN_TYPE_BY_OPERATION,
@@ -21,6 +20,7 @@ from spanwise.semconv import (
     SpanwiseAttributes,
 )
 
+from ._records import SpanRecord, record_from_otel
 from ._model import (
     PREVIEW_CHARS,
     Span,
@@ -34,7 +34,15 @@ from ._model import (
     find_root,
 )
 
-__all__ = ["JSON_ATTRIBUTES", "build_trace", "decode_attributes", "span_from_otel"]
+__all__ = [
+    "JSON_ATTRIBUTES",
+    "build_trace",
+    "decode_attributes",
+    "span_from_otel",
+    "span_from_record",
+    "span_type_of",
+    "trace_info",
+]
 
 # Attributes whose values are JSON documents; the model holds them decoded.
 JSON_ATTRIBUTES = frozenset(
@@ -50,12 +58,6 @@ JSON_ATTRIBUTES = frozenset(
         GenAIAttributes.RETRIEVAL_DOCUMENTS,
     }
 )
-
-_STATUS = {
-    StatusCode.UNSET: SpanStatusCode.UNSET,
-    StatusCode.OK: SpanStatusCode.OK,
-    StatusCode.ERROR: SpanStatusCode.ERROR,
-}
 
 
 def _loads(value: Any) -> Any:
@@ -80,7 +82,8 @@ def decode_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def _span_type(attributes: Mapping[str, Any]) -> str:
+def span_type_of(attributes: Mapping[str, Any]) -> str:
+    """The span type from attributes (decoded or raw: both keys hold plain strings)."""
     kind = attributes.get(SpanwiseAttributes.SPAN_TYPE)
     if isinstance(kind, str) and kind:
         return kind
@@ -106,31 +109,34 @@ def _inputs_outputs(attributes: dict[str, Any]) -> tuple[Any, Any]:
     return inputs, outputs
 
 
-def span_from_otel(span: ReadableSpan) -> Span:
-    """An SDK span as a model ``Span`` (name as recorded; suffixes come with the trace)."""
-    context = span.context
-    assert context is not None  # SDK spans always have one
-    parent = span.parent
-    attributes = decode_attributes(span.attributes)
+def span_from_record(record: SpanRecord) -> Span:
+    """A stored (or just recorded) span as a model ``Span``: JSON attributes decoded,
+    inputs and outputs lifted out, the span type resolved."""
+    attributes = decode_attributes(record["attributes"])
     inputs, outputs = _inputs_outputs(attributes)
-    status = span.status
     return Span(
-        trace_id=f"tr-{context.trace_id:032x}",
-        span_id=f"{context.span_id:016x}",
-        parent_id=None if parent is None else f"{parent.span_id:016x}",
-        name=span.name,
-        start_time_ns=span.start_time or 0,
-        end_time_ns=span.end_time,
-        status=SpanStatus(_STATUS[status.status_code], status.description or ""),
-        span_type=_span_type(attributes),
+        trace_id="tr-" + record["trace_id"],
+        span_id=record["span_id"],
+        parent_id=record["parent_id"],
+        name=record["name"],
+        start_time_ns=record["start"],
+        end_time_ns=record["end"],
+        status=SpanStatus(SpanStatusCode(record["status"]), record["message"]),
+        span_type=span_type_of(attributes),
         inputs=inputs,
         outputs=outputs,
         attributes=attributes,
         events=[
-            SpanEvent(e.name, e.timestamp, decode_attributes(e.attributes)) for e in span.events
+            SpanEvent(e["name"], e["time"], decode_attributes(e["attributes"]))
+            for e in record["events"]
         ],
-        remote_parent=parent is not None and parent.is_remote,
+        remote_parent=record["remote_parent"],
     )
+
+
+def span_from_otel(span: ReadableSpan) -> Span:
+    """An SDK span as a model ``Span`` (name as recorded; suffixes come with the trace)."""
+    return span_from_record(record_from_otel(span))
 
 
 def _suffix_siblings(spans: Sequence[Span]) -> list[Span]:
@@ -175,13 +181,8 @@ def _preview(value: Any, explicit: Any) -> str | None:
     return text[:PREVIEW_CHARS]
 
 
-def build_trace(spans: Iterable[Span]) -> Trace:
-    """Assemble spans of one trace (in any order, possibly partial) into a ``Trace``."""
-    ordered = sorted(spans, key=lambda s: (s.start_time_ns, s.span_id))
-    if not ordered:
-        raise ValueError("A trace needs at least one span")
-    root = find_root(ordered)
-    assert root is not None
+def trace_info(root: Span) -> TraceInfo:
+    """A trace's info from its local root span (as the model holds it)."""
     complete = root.end_time_ns is not None and (root.parent_id is None or root.remote_parent)
     if not complete:
         state = TraceState.IN_PROGRESS
@@ -190,14 +191,14 @@ def build_trace(spans: Iterable[Span]) -> Trace:
     else:
         state = TraceState.OK
     attrs = root.attributes
-    info = TraceInfo(
+    return TraceInfo(
         trace_id=root.trace_id,
         request_time=root.start_time_ns // 1_000_000,
         state=state,
         execution_duration=(
-            None
-            if root.end_time_ns is None or not complete
-            else (root.end_time_ns - root.start_time_ns) // 1_000_000
+            (root.end_time_ns - root.start_time_ns) // 1_000_000  # type: ignore[operator]
+            if complete
+            else None
         ),
         request_preview=_preview(root.inputs, attrs.get(SpanwiseAttributes.TRACE_REQUEST_PREVIEW)),
         response_preview=_preview(
@@ -207,4 +208,12 @@ def build_trace(spans: Iterable[Span]) -> Trace:
         trace_metadata=_prefixed(attrs, SpanwiseAttributes.TRACE_METADATA_PREFIX),
         tags=_prefixed(attrs, SpanwiseAttributes.TRACE_TAG_PREFIX),
     )
-    return Trace(info, TraceData(_suffix_siblings(ordered)))
+
+
+def build_trace(spans: Iterable[Span]) -> Trace:
+    """Assemble spans of one trace (in any order, possibly partial) into a ``Trace``."""
+    ordered = sorted(spans, key=lambda s: (s.start_time_ns, s.span_id))
+    root = find_root(ordered)
+    if root is None:
+        raise ValueError("A trace needs at least one span")
+    return Trace(trace_info(root), TraceData(_suffix_siblings(ordered)))

@@ -53,13 +53,14 @@ traces = Table(
     Column("state", String(16), nullable=False),
     Column("request_time", BigInteger, nullable=False),
     # The root's exact start: orders traces that start within the same millisecond.
-    Column("start_time_ns", BigInteger),
+    Column("start_time_ns", BigInteger, nullable=False),
     Column("execution_duration", BigInteger),
     Column("request_preview", Text),
     Column("response_preview", Text),
     Column("client_request_id", String(256)),
     Column("span_count", Integer, nullable=False),
-    Index("ix_traces_request_time", "request_time"),
+    # Serves the default order (newest first, exact start, id) so LIMIT stops early.
+    Index("ix_traces_order", "request_time", "start_time_ns", "trace_id"),
 )
 
 spans = Table(
@@ -75,8 +76,9 @@ spans = Table(
     Column("status", String(8), nullable=False),
     Column("remote_parent", Boolean, nullable=False),
     Column("content", Text, nullable=False),
-    Index("ix_spans_name", "name"),
-    Index("ix_spans_span_type", "span_type"),
+    # (value, trace_id): serve both `trace_id IN (SELECT ...)` and correlated EXISTS.
+    Index("ix_spans_name", "name", "trace_id"),
+    Index("ix_spans_span_type", "span_type", "trace_id"),
 )
 
 

@@ -12,18 +12,19 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select
+from sqlalchemy import Connection, Engine, Select, create_engine, delete, event, func, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from .._model import Span, Trace
-from .._translate import build_trace
+from .._model import Span, Trace, root_index
+from .._records import SpanRecord
+from .._translate import build_trace, span_from_record, span_type_of, trace_info
 from . import _schema as s
 
 if TYPE_CHECKING:
@@ -110,14 +111,14 @@ class SqlTraceStore:
     # -- connections -------------------------------------------------------------------
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def _write(self) -> Generator[Connection, None, None]:
         with self._engine.connect() as raw:
             conn = raw.execution_options(spanwise_write=True)
             with conn.begin():
                 yield conn
 
     @contextmanager
-    def _read(self) -> Iterator[Connection]:
+    def _read(self) -> Generator[Connection, None, None]:
         with self._engine.connect() as conn, conn.begin():
             yield conn
 
@@ -126,11 +127,11 @@ class SqlTraceStore:
 
     # -- writing -----------------------------------------------------------------------
 
-    def write_spans(self, spans: Iterable[Span]) -> int:
-        """Store spans (of any traces); returns how many traces were written."""
-        by_trace: dict[str, dict[str, Span]] = {}
-        for span in spans:
-            by_trace.setdefault(span.trace_id, {})[span.span_id] = span
+    def write_records(self, records: Iterable[SpanRecord]) -> int:
+        """Store span records (of any traces); returns how many traces were written."""
+        by_trace: dict[str, dict[str, SpanRecord]] = {}
+        for record in records:
+            by_trace.setdefault(record["trace_id"], {})[record["span_id"]] = record
         if not by_trace:
             return 0
         for attempt in range(_RETRIES):
@@ -144,22 +145,17 @@ class SqlTraceStore:
                 _backoff(attempt)
         return 0
 
-    def _write_batch(self, conn: Connection, by_trace: dict[str, dict[str, Span]]) -> None:
-        ids = list(by_trace)
+    def _write_batch(self, conn: Connection, by_trace: dict[str, dict[str, SpanRecord]]) -> None:
+        ids = [f"tr-{trace_id}" for trace_id in by_trace]
         # Traces that already have spans stored: merge, the new span winning per id.
         for chunk in _chunks(ids):
             rows = conn.execute(
-                select(
-                    s.spans.c.trace_id,
-                    s.spans.c.span_id,
-                    s.spans.c.content,
-                    s.spans.c.remote_parent,
-                ).where(s.spans.c.trace_id.in_(chunk))
+                select(s.spans.c.trace_id, s.spans.c.span_id, s.spans.c.content).where(
+                    s.spans.c.trace_id.in_(chunk)
+                )
             )
-            for trace_id, span_id, content, remote_parent in rows:
-                merged = by_trace[trace_id]
-                if span_id not in merged:
-                    merged[span_id] = _span_from_row(content, remote_parent)
+            for trace_id, span_id, content in rows:
+                by_trace[trace_id[3:]].setdefault(span_id, json.loads(content))
         for chunk in _chunks(ids):
             for table in (s.spans, s.tags, s.trace_metadata, s.traces):
                 conn.execute(delete(table).where(table.c.trace_id.in_(chunk)))
@@ -167,45 +163,23 @@ class SqlTraceStore:
         span_rows: list[dict[str, Any]] = []
         tag_rows: list[dict[str, Any]] = []
         meta_rows: list[dict[str, Any]] = []
-        for trace_id, members in by_trace.items():
-            trace = build_trace(members.values())
-            info = trace.info
-            root = trace.data.root_span
-            trace_rows.append(
-                {
-                    "trace_id": trace_id,
-                    "name": _root_name(members, root),
-                    "state": info.state.value,
-                    "request_time": info.request_time,
-                    "start_time_ns": None if root is None else root.start_time_ns,
-                    "execution_duration": info.execution_duration,
-                    "request_preview": info.request_preview,
-                    "response_preview": info.response_preview,
-                    "client_request_id": info.client_request_id,
-                    "span_count": len(members),
-                }
-            )
-            for key, value in info.tags.items():
-                tag_rows.append(
-                    {"trace_id": trace_id, "key": key, "value": value[: s.SEARCH_VALUE_CHARS]}
-                )
-            for key, value in info.trace_metadata.items():
-                meta_rows.append(
-                    {"trace_id": trace_id, "key": key, "value": value[: s.SEARCH_VALUE_CHARS]}
-                )
-            for span in members.values():  # raw names: the model's _1/_2 suffixes are not stored
+        for members in by_trace.values():
+            records = list(members.values())
+            trace_rows.append(_trace_row(records, tag_rows, meta_rows))
+            trace_id = trace_rows[-1]["trace_id"]
+            for record in records:
                 span_rows.append(
                     {
                         "trace_id": trace_id,
-                        "span_id": span.span_id,
-                        "parent_id": span.parent_id,
-                        "name": span.name,
-                        "span_type": span.span_type,
-                        "start_time_ns": span.start_time_ns,
-                        "end_time_ns": span.end_time_ns,
-                        "status": span.status.status_code.value,
-                        "remote_parent": span.remote_parent,
-                        "content": json.dumps(span.to_dict(), ensure_ascii=False),
+                        "span_id": record["span_id"],
+                        "parent_id": record["parent_id"],
+                        "name": record["name"],
+                        "span_type": span_type_of(record["attributes"]),
+                        "start_time_ns": record["start"],
+                        "end_time_ns": record["end"],
+                        "status": record["status"],
+                        "remote_parent": record["remote_parent"],
+                        "content": json.dumps(record, ensure_ascii=False, separators=(",", ":")),
                     }
                 )
         conn.execute(insert(s.traces), trace_rows)
@@ -227,30 +201,37 @@ class SqlTraceStore:
         order: Sequence[OrderBy],
         max_results: int | None,
     ) -> list[Trace]:
-        from .._filter_sql import filter_clauses, order_clauses
+        from .._filter_sql import filter_clauses, order_clauses, side_subqueries
 
-        query = (
-            select(s.traces.c.trace_id)
-            .where(
-                *filter_clauses(
-                    comparisons,
-                    traces=s.traces,
-                    tags=s.tags,
-                    metadata=s.trace_metadata,
-                    spans=s.spans,
-                )
-            )
-            .order_by(*order_clauses(order, traces=s.traces))
-        )
-        if max_results is not None:
-            query = query.limit(max_results)
+        tables = {"traces": s.traces, "tags": s.tags, "metadata": s.trace_metadata, "spans": s.spans}
         with self._read() as conn:
+            correlated = max_results is not None and self._broad(
+                conn, side_subqueries(comparisons, **tables), max_results
+            )
+            query = (
+                select(s.traces.c.trace_id)
+                .where(*filter_clauses(comparisons, correlated=correlated, **tables))
+                .order_by(*order_clauses(order, traces=s.traces))
+            )
+            if max_results is not None:
+                query = query.limit(max_results)
             ids = list(conn.execute(query).scalars())
         return self._load(ids)
 
-    def count(self) -> int:
-        from sqlalchemy import func
+    @staticmethod
+    def _broad(conn: Connection, subqueries: Sequence[Select[Any]], limit: int) -> bool:
+        """Whether every side-table condition matches many traces (bounded counts): then
+        scanning traces in order and stopping at ``limit`` beats collecting the matches."""
+        if not subqueries:
+            return False
+        threshold = max(1000, 20 * limit)
+        for inner in subqueries:
+            sample = select(func.count()).select_from(inner.limit(threshold).subquery())
+            if int(conn.execute(sample).scalar_one()) < threshold:
+                return False
+        return True
 
+    def count(self) -> int:
         with self._read() as conn:
             return int(conn.execute(select(func.count()).select_from(s.traces)).scalar_one())
 
@@ -260,27 +241,41 @@ class SqlTraceStore:
         with self._read() as conn:
             for chunk in _chunks(list(ids)):
                 rows = conn.execute(
-                    select(s.spans.c.trace_id, s.spans.c.content, s.spans.c.remote_parent).where(
+                    select(s.spans.c.trace_id, s.spans.c.content).where(
                         s.spans.c.trace_id.in_(chunk)
                     )
                 )
-                for trace_id, content, remote_parent in rows:
-                    by_trace[trace_id].append(_span_from_row(content, remote_parent))
+                for trace_id, content in rows:
+                    by_trace[trace_id].append(span_from_record(json.loads(content)))
         return [build_trace(spans) for spans in by_trace.values() if spans]
 
 
-def _span_from_row(content: str, remote_parent: bool) -> Span:
-    span = Span.from_dict(json.loads(content))
-    span.remote_parent = bool(remote_parent)  # not part of MLflow's JSON
-    return span
-
-
-def _root_name(members: dict[str, Span], root: Span | None) -> str | None:
-    # The trace's root in the model may carry a sibling suffix; search by the raw name.
-    if root is None:
-        return None
-    raw = members.get(root.span_id)
-    return raw.name if raw is not None else root.name
+def _trace_row(
+    records: list[SpanRecord], tag_rows: list[dict[str, Any]], meta_rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The searchable row of one trace; only its root span is translated."""
+    index = root_index([(r["span_id"], r["parent_id"], r["remote_parent"], r["start"]) for r in records])
+    assert index is not None
+    root = span_from_record(records[index])
+    info = trace_info(root)
+    for key, value in info.tags.items():
+        tag_rows.append({"trace_id": info.trace_id, "key": key, "value": value[: s.SEARCH_VALUE_CHARS]})
+    for key, value in info.trace_metadata.items():
+        meta_rows.append(
+            {"trace_id": info.trace_id, "key": key, "value": value[: s.SEARCH_VALUE_CHARS]}
+        )
+    return {
+        "trace_id": info.trace_id,
+        "name": root.name,
+        "state": info.state.value,
+        "request_time": info.request_time,
+        "start_time_ns": root.start_time_ns,
+        "execution_duration": info.execution_duration,
+        "request_preview": info.request_preview,
+        "response_preview": info.response_preview,
+        "client_request_id": info.client_request_id,
+        "span_count": len(records),
+    }
 
 
 def _backoff(attempt: int) -> None:

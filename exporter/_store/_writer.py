@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from spanwise.instrumentations._safety import logger, raise_internal_errors, warn_once
 
-from .._translate import span_from_otel
+from .._records import record_from_otel
 
 if TYPE_CHECKING:
     from ._sql import SqlTraceStore
@@ -38,13 +38,15 @@ class StoreWriter:
         get_store: StoreGetter,
         *,
         max_queue_spans: int = 200_000,
-        batch_spans: int = 2_000,
+        batch_spans: int = 512,
         write_attempts: int = 3,
+        interval: float = 0.25,
     ) -> None:
         self._get_store = get_store
         self._max_queue = max_queue_spans
         self._batch = batch_spans
         self._attempts = write_attempts
+        self._interval = interval
         self.dropped_spans = 0
         self.written_traces = 0
         self.last_error: BaseException | None = None
@@ -59,6 +61,10 @@ class StoreWriter:
         self._done = 0
         self._thread: threading.Thread | None = None
         self._stopping = False
+        # Set by a full batch: write now instead of waiting for the interval.
+        self._urgent = False
+        # flush() waits for this many submissions: until then, no waiting either.
+        self._flush_target = 0
 
     # -- the application's side --------------------------------------------------------
 
@@ -78,14 +84,21 @@ class StoreWriter:
             self._queue.append(spans)
             self._queued += len(spans)
             self._submitted += 1
-            self._ensure_thread()
-            self._cond.notify()
+            if self._thread is None:
+                self._start_thread()
+            # The writer wakes on its own every `interval`; only a full batch wakes it
+            # early, so a busy application rarely pays for a thread switch.
+            if self._queued >= self._batch and not self._urgent:
+                self._urgent = True
+                self._cond.notify()
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until everything submitted so far is written (or dropped)."""
         deadline = time.monotonic() + timeout
         with self._cond:
             target = self._submitted
+            self._flush_target = max(self._flush_target, target)
+            self._cond.notify_all()
             while self._done < target:
                 left = deadline - time.monotonic()
                 if left <= 0 or self._thread is None or not self._thread.is_alive():
@@ -104,12 +117,10 @@ class StoreWriter:
 
     # -- the writer thread -------------------------------------------------------------
 
-    def _ensure_thread(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(
-                target=self._run, name="spanwise-store-writer", daemon=True
-            )
-            self._thread.start()
+    def _start_thread(self) -> None:
+        # Under the lock. After a fork the child gets a fresh writer (_reset).
+        self._thread = threading.Thread(target=self._run, name="spanwise-store-writer", daemon=True)
+        self._thread.start()
 
     def _run(self) -> None:
         # The store's own queries must not become spans (an app may instrument its DB driver).
@@ -120,9 +131,18 @@ class StoreWriter:
         while True:
             with self._cond:
                 while not self._queue and not self._stopping:
-                    self._cond.wait()
+                    self._cond.wait(self._interval)
                 if not self._queue:
                     return
+                hurry = (
+                    self._urgent
+                    or self._stopping
+                    or self._queued >= self._batch
+                    or self._done < self._flush_target
+                )
+                if not hurry:
+                    self._cond.wait(self._interval)  # let a batch gather
+                self._urgent = False
                 batch: list[Sequence[ReadableSpan]] = []
                 size = 0
                 while self._queue and size < self._batch:
@@ -143,8 +163,8 @@ class StoreWriter:
                 store = self._get_store()
                 if store is None:  # memory-only mode
                     return
-                spans = [span_from_otel(span) for trace in batch for span in trace]
-                self.written_traces += store.write_spans(spans)
+                records = [record_from_otel(span) for trace in batch for span in trace]
+                self.written_traces += store.write_records(records)
                 return
             except Exception as exc:
                 self.last_error = exc

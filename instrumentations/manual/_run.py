@@ -31,7 +31,7 @@ from .._content import content_settings
 from .._safety import report_internal_error
 from .._serialize import dumps_bounded
 from .._tracer import get_tracer
-from ._span import LiveSpan, to_attribute_value
+from ._span import LiveSpan, content_key, set_content, to_attribute_value
 
 __all__ = ["Binder", "Run", "SpanSpec", "span_type_name", "static_attributes"]
 
@@ -132,16 +132,33 @@ class SpanSpec:
     attributes: Mapping[str, Any]
 
 
+_OK = Status(StatusCode.OK)
+
+
+def _may_record(parent: Context | None) -> bool:
+    """False when the span will surely be sampled out (its parent was): skip serializing."""
+    context = trace.get_current_span(parent).get_span_context()
+    return not context.is_valid or context.trace_flags.sampled
+
+
 class Run:
     """One span from start to end."""
 
-    __slots__ = ("_ended", "_token", "live", "span")
+    __slots__ = ("_ended", "_live", "_token", "span", "span_type")
 
     def __init__(self, span: trace.Span, span_type: str) -> None:
         self.span = span
-        self.live = LiveSpan(span, span_type)
+        self.span_type = span_type
+        self._live: LiveSpan | None = None
         self._token: object | None = None
         self._ended = False
+
+    @property
+    def live(self) -> LiveSpan:
+        """The user-facing handle (made on first use: the decorator never needs one)."""
+        if self._live is None:
+            self._live = LiveSpan(self.span, self.span_type)
+        return self._live
 
     # -- start -------------------------------------------------------------------------
 
@@ -154,19 +171,26 @@ class Run:
         parent: Context | None = None,
         start_time: int | None = None,
     ) -> Run | None:
-        """Start a span (not yet current). ``None`` if spanwise itself failed."""
+        """Start a span (not yet current). ``None`` if spanwise itself failed.
+
+        The inputs go in with the start attributes: one validated attribute set instead
+        of a second, locked ``set_attribute`` call.
+        """
         try:
+            attributes = spec.attributes
+            if inputs is not None:
+                settings = content_settings()
+                if settings.capture(explicit=True) and _may_record(parent):
+                    key = content_key(
+                        spec.span_type,
+                        SpanwiseAttributes.SPAN_INPUTS,
+                        GenAIAttributes.TOOL_CALL_ARGUMENTS,
+                    )
+                    attributes = {**attributes, key: dumps_bounded(inputs(), settings.max_bytes)}
             span = get_tracer().start_span(
-                spec.name, context=parent, attributes=spec.attributes, start_time=start_time
+                spec.name, context=parent, attributes=attributes, start_time=start_time
             )
-            run = cls(span, spec.span_type)
-            if (
-                inputs is not None
-                and span.is_recording()
-                and content_settings().capture(explicit=True)
-            ):
-                run.live.set_inputs(inputs())
-            return run
+            return cls(span, spec.span_type)
         except Exception as exc:
             report_internal_error("span start", exc)
             return None
@@ -196,9 +220,15 @@ class Run:
             return
         try:
             if has_outputs:
-                self.live.set_outputs(outputs)
-            if not self.live.status_set:
-                self.span.set_status(Status(StatusCode.OK))
+                set_content(
+                    self.span,
+                    self.span_type,
+                    outputs,
+                    SpanwiseAttributes.SPAN_OUTPUTS,
+                    GenAIAttributes.TOOL_CALL_RESULT,
+                )
+            if self._live is None or not self._live.status_set:
+                self.span.set_status(_OK)
         except Exception as exc:
             report_internal_error("span success", exc)
         self._end(end_time)

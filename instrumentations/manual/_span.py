@@ -14,7 +14,15 @@ from spanwise.semconv import GenAIAttributes, SpanType, SpanwiseAttributes
 from .._content import content_settings
 from .._serialize import dumps_bounded
 
-__all__ = ["LiveSpan", "format_span_id", "format_trace_id", "to_attribute_value", "to_status"]
+__all__ = [
+    "LiveSpan",
+    "content_key",
+    "format_span_id",
+    "format_trace_id",
+    "set_content",
+    "to_attribute_value",
+    "to_status",
+]
 
 _PRIMITIVES = (str, bool, int, float)
 
@@ -55,6 +63,18 @@ def to_status(status: object, description: str | None = None) -> Status:
                 f"Invalid span status {status!r}: use 'OK', 'ERROR' or 'UNSET'"
             ) from None
     return Status(code, description if code is StatusCode.ERROR else None)
+
+
+def content_key(span_type: str, key: str, tool_key: str) -> str:
+    # A tool span carries its arguments/result once, under the GenAI names.
+    return tool_key if span_type == SpanType.TOOL.value else key
+
+
+def set_content(span: OTelSpan, span_type: str, value: Any, key: str, tool_key: str) -> None:
+    """Record inputs or outputs as bounded JSON, if content capture is on."""
+    settings = content_settings()
+    if settings.capture(explicit=True) and span.is_recording():
+        span.set_attribute(content_key(span_type, key, tool_key), dumps_bounded(value, settings.max_bytes))
 
 
 class LiveSpan:
@@ -108,13 +128,7 @@ class LiveSpan:
         )
 
     def _set_content(self, value: Any, key: str, tool_key: str) -> None:
-        settings = content_settings()
-        if not settings.capture(explicit=True) or not self._span.is_recording():
-            return
-        # A tool span carries its arguments/result once, under the GenAI names.
-        if self._span_type == SpanType.TOOL.value:
-            key = tool_key
-        self._span.set_attribute(key, dumps_bounded(value, settings.max_bytes))
+        set_content(self._span, self._span_type, value, key, tool_key)
 
     def set_attribute(self, key: str, value: Any) -> None:
         """Set one attribute; values that are not OTel primitives are stored as JSON."""

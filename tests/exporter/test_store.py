@@ -49,13 +49,13 @@ def test_finished_trace_reaches_the_store_unchanged(tmp_path: Path) -> None:
 
 def test_writes_happen_off_the_applications_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     threads: list[str] = []
-    original = SqlTraceStore.write_spans
+    original = SqlTraceStore.write_records
 
     def spy(self: SqlTraceStore, spans: Any) -> int:
         threads.append(threading.current_thread().name)
         return original(self, spans)
 
-    monkeypatch.setattr(SqlTraceStore, "write_spans", spy)
+    monkeypatch.setattr(SqlTraceStore, "write_records", spy)
     _run_agent()
     spanwise.flush()
     assert threads == ["spanwise-store-writer"]
