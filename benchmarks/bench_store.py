@@ -20,10 +20,16 @@ def _trace_records(i: int, spans_per_trace: int) -> list[SpanRecord]:
     root_id = f"{(i + 1) * 100:016x}"
     records: list[SpanRecord] = [
         {
-            "v": 1, "trace_id": trace_id, "span_id": root_id, "parent_id": None,
-            "remote_parent": False, "name": "agent", "start": start,
+            "v": 1,
+            "trace_id": trace_id,
+            "span_id": root_id,
+            "parent_id": None,
+            "remote_parent": False,
+            "name": "agent",
+            "start": start,
             "end": start + 250_000_000 + (i % 1000) * 1_000_000,
-            "status": "ERROR" if i % 50 == 0 else "OK", "message": "",
+            "status": "ERROR" if i % 50 == 0 else "OK",
+            "message": "",
             "attributes": {
                 "spanwise.span.type": "AGENT",
                 "spanwise.span.inputs": f'{{"question":"question {i}"}}',
@@ -39,9 +45,15 @@ def _trace_records(i: int, spans_per_trace: int) -> list[SpanRecord]:
         tool = j % 2 == 1
         records.append(
             {
-                "v": 1, "trace_id": trace_id, "span_id": f"{(i + 1) * 100 + j:016x}",
-                "parent_id": root_id, "remote_parent": False, "name": "tool" if tool else "chat",
-                "start": start + j * 1_000_000, "end": start + j * 2_000_000, "status": "OK",
+                "v": 1,
+                "trace_id": trace_id,
+                "span_id": f"{(i + 1) * 100 + j:016x}",
+                "parent_id": root_id,
+                "remote_parent": False,
+                "name": "tool" if tool else "chat",
+                "start": start + j * 1_000_000,
+                "end": start + j * 2_000_000,
+                "status": "OK",
                 "message": "",
                 "attributes": {
                     "spanwise.span.type": "TOOL" if tool else "CHAT_MODEL",
@@ -61,7 +73,11 @@ def ingest(traces: int = 4000, spans_per_trace: int = 5, batch_traces: int = 400
     directory = Path(tempfile.mkdtemp(prefix="spanwise-bench-store-"))
     store = SqlTraceStore(f"sqlite:///{directory / 'ingest.db'}")
     batches = [
-        [r for i in range(b, min(b + batch_traces, traces)) for r in _trace_records(i, spans_per_trace)]
+        [
+            r
+            for i in range(b, min(b + batch_traces, traces))
+            for r in _trace_records(i, spans_per_trace)
+        ]
         for b in range(0, traces, batch_traces)
     ]
     start = time.perf_counter()
@@ -110,11 +126,16 @@ def search(total: int = 100_000, repeats: int = 15) -> list[dict[str, Any]]:
     start = time.perf_counter()
     batch = 2000
     for b in range(0, total, batch):
-        store.write_records([r for i in range(b, min(b + batch, total)) for r in _trace_records(i, 2)])
+        store.write_records(
+            [r for i in range(b, min(b + batch, total)) for r in _trace_records(i, 2)]
+        )
     fill = time.perf_counter() - start
     order = parse_order_by(None)
     rows: list[dict[str, Any]] = [
-        {"what": f"fill: {total:,} traces x 2 spans", "result": f"{fill:.1f} s ({total * 2 / fill:,.0f} spans/s)"}
+        {
+            "what": f"fill: {total:,} traces x 2 spans",
+            "result": f"{fill:.1f} s ({total * 2 / fill:,.0f} spans/s)",
+        }
     ]
     cases = [
         ("tags.user = 'u42'", None),

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-os.environ.setdefault("SPANWISE_TRACKING_URI", str(Path(tempfile.mkdtemp(prefix="spanwise-bench-")) / "t.db"))
+os.environ.setdefault(
+    "SPANWISE_TRACKING_URI", str(Path(tempfile.mkdtemp(prefix="spanwise-bench-")) / "t.db")
+)
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -23,7 +25,9 @@ def table(rows: list[dict[str, Any]]) -> str:
         columns += [c for c in row if c not in columns]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
-        lines.append("| " + " | ".join("" if row.get(c) is None else str(row[c]) for c in columns) + " |")
+        lines.append(
+            "| " + " | ".join("" if row.get(c) is None else str(row[c]) for c in columns) + " |"
+        )
     return "\n".join(lines)
 
 

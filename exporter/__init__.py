@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._config import get_tracking_uri, set_tracking_uri
+
 if TYPE_CHECKING:
     from ._store_exporter import SpanwiseStoreExporter
 from ._model import (

@@ -25,7 +25,14 @@ __all__ = [
 ]
 
 Field = Literal[
-    "state", "name", "timestamp_ms", "execution_time_ms", "tag", "metadata", "span.name", "span.type"
+    "state",
+    "name",
+    "timestamp_ms",
+    "execution_time_ms",
+    "tag",
+    "metadata",
+    "span.name",
+    "span.type",
 ]
 Op = Literal["=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "NOT IN"]
 Scalar = str | int | float
@@ -71,7 +78,11 @@ _ATTRIBUTES: dict[str, Field] = {
 }
 _PREFIXES = ("trace.", "attributes.", "attribute.")
 _KEYED: dict[str, Field] = {"tags.": "tag", "tag.": "tag", "metadata.": "metadata"}
-_SPAN: dict[str, Field] = {"span.name": "span.name", "span.type": "span.type", "span.span_type": "span.type"}
+_SPAN: dict[str, Field] = {
+    "span.name": "span.name",
+    "span.type": "span.type",
+    "span.span_type": "span.type",
+}
 _NUMERIC = frozenset({"timestamp_ms", "execution_time_ms"})
 _STRING_OPS = frozenset({"=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"})
 _NUMERIC_OPS = frozenset({"=", "!=", "<", "<=", ">", ">=", "IN", "NOT IN"})
@@ -274,7 +285,9 @@ def parse_filter(filter_string: str | None) -> tuple[Comparison, ...]:
     return _Parser(filter_string).parse()
 
 
-_ORDER_FIELDS: dict[str, Literal["timestamp_ms", "execution_time_ms", "name", "state", "trace_id"]] = {
+_ORDER_FIELDS: dict[
+    str, Literal["timestamp_ms", "execution_time_ms", "name", "state", "trace_id"]
+] = {
     "timestamp_ms": "timestamp_ms",
     "timestamp": "timestamp_ms",
     "request_time": "timestamp_ms",

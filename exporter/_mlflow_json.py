@@ -98,15 +98,14 @@ def span_to_dict(span: Span) -> dict[str, Any]:
     }
 
 
-def _status(data: Any) -> SpanStatus:
-    if not isinstance(data, Mapping):
-        return SpanStatus()
-    code = str(data.get("code") or "UNSET").upper().removeprefix("STATUS_CODE_")  # pyright: ignore[reportUnknownMemberType]
+def _status(value: Any) -> SpanStatus:
+    data = _mapping(value)
+    code = str(data.get("code") or "UNSET").upper().removeprefix("STATUS_CODE_")
     try:
         status_code = SpanStatusCode(code)
     except ValueError:
-        raise ValueError(f"Invalid span status code {data.get('code')!r} in trace JSON") from None  # pyright: ignore[reportUnknownMemberType]
-    return SpanStatus(status_code, str(data.get("message") or ""))  # pyright: ignore[reportUnknownMemberType]
+        raise ValueError(f"Invalid span status code {data.get('code')!r} in trace JSON") from None
+    return SpanStatus(status_code, str(data.get("message") or ""))
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -140,9 +139,9 @@ def span_from_dict(data: Mapping[str, Any]) -> Span:
                 SpanEvent(
                     str(e["name"]),
                     int(e.get("time_unix_nano") or 0),
-                    dict(e.get("attributes") or {}),
+                    _mapping(e.get("attributes")),
                 )
-                for e in data.get("events") or []
+                for e in map(_mapping, data.get("events") or [])
             ],
         )
     except KeyError as exc:

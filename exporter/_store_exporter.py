@@ -18,8 +18,8 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from spanwise.instrumentations._safety import logger, warn_once
 
 from ._config import normalize_uri
-from ._store._sql import SqlTraceStore
 from ._records import record_from_otel
+from ._store._sql import SqlTraceStore
 
 __all__ = ["SpanwiseStoreExporter"]
 

@@ -20,7 +20,6 @@ from spanwise.semconv import (
     SpanwiseAttributes,
 )
 
-from ._records import SpanRecord, record_from_otel
 from ._model import (
     PREVIEW_CHARS,
     Span,
@@ -33,6 +32,7 @@ from ._model import (
     TraceState,
     find_root,
 )
+from ._records import SpanRecord, record_from_otel
 
 __all__ = [
     "JSON_ATTRIBUTES",

@@ -1,3 +1,7 @@
+# This module inspects arbitrary user objects by duck typing (model_dump, dtype, item...),
+# which strict typing cannot follow: unknown member/argument types are expected here.
+# pyright: reportUnknownArgumentType=false, reportUnknownVariableType=false
+# pyright: reportUnknownMemberType=false, reportAttributeAccessIssue=false
 """Turn any Python value into a bounded JSON string, never raising.
 
 Inputs and outputs of traced functions can be anything: pydantic models, dataclasses,
@@ -19,7 +23,7 @@ import enum
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["TRUNCATION_MARKER", "dumps_bounded", "to_jsonable"]
 
@@ -28,8 +32,7 @@ _MAX_DEPTH = 48
 # Per-value overhead in the estimate: quotes, separators, small scalars.
 _SCALAR_COST = 8
 _CHUNK = 256
-_NUMBERS = frozenset({int, float})
-_STR = frozenset({str})
+_NUMBERS: frozenset[type] = frozenset({int, float})
 _FLOAT_COST = 24  # len(repr(-1.2345678901234567e-100)) + a comma
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
@@ -61,41 +64,43 @@ def _cut(text: str, budget: _Budget) -> str:
 
 def _convert(value: object) -> object:
     """A JSON-friendly stand-in for a value with no JSON form (one level deep)."""
-    model_dump = getattr(value, "model_dump", None)  # pydantic v2
-    if callable(model_dump) and not isinstance(value, type):
+    v: Any = value  # duck-typed from here on
+    model_dump = getattr(v, "model_dump", None)  # pydantic v2
+    if callable(model_dump) and not isinstance(v, type):
         try:
             return model_dump(mode="json")
         except Exception:
-            return _safe_repr(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name, None) for f in dataclasses.fields(value)}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
-        return value.isoformat()
-    if isinstance(value, (set, frozenset)):
+            return _safe_repr(v)
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return {f.name: getattr(v, f.name, None) for f in dataclasses.fields(v)}
+    if isinstance(v, enum.Enum):
+        return v.value
+    if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
+        return v.isoformat()
+    if isinstance(v, (set, frozenset)):
+        items: list[Any] = list(cast("set[Any]", v))
         try:
-            return sorted(value)  # pyright: ignore[reportUnknownArgumentType]
+            return sorted(items)
         except TypeError:
-            return list(value)  # pyright: ignore[reportUnknownArgumentType]
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return f"<{len(value)} bytes>"
+            return items
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return f"<{len(cast('bytes', v))} bytes>"
     # numpy and friends: 0-d arrays and scalars have .item(), small arrays .tolist().
-    if hasattr(value, "dtype"):
+    if hasattr(v, "dtype"):
         try:
-            if getattr(value, "ndim", 0) == 0:
-                return value.item()  # type: ignore[attr-defined]
-            if getattr(value, "size", 1 << 30) <= 10_000:
-                return value.tolist()  # type: ignore[attr-defined]
+            if getattr(v, "ndim", 0) == 0:
+                return v.item()
+            if getattr(v, "size", 1 << 30) <= 10_000:
+                return v.tolist()
         except Exception:
             pass
-    dict_method = getattr(value, "dict", None)  # pydantic v1
-    if callable(dict_method) and hasattr(value, "__fields__"):
+    dict_method = getattr(v, "dict", None)  # pydantic v1
+    if callable(dict_method) and hasattr(v, "__fields__"):
         try:
             return dict_method()
         except Exception:
             pass
-    return _safe_repr(value)
+    return _safe_repr(v)
 
 
 def _walk(value: object, budget: _Budget, depth: int, path: set[int]) -> object:
@@ -192,10 +197,11 @@ def _fits(value: object, left: int, depth: int = 0) -> int:
 
     Cheaper than the copying walk; lets small plain values go straight to the C encoder.
     """
-    kind = type(value)
+    v: Any = value
+    kind = type(v)
     if kind is str:
-        return left - len(value) - 2  # type: ignore[arg-type]
-    if kind is int or kind is bool or value is None:
+        return left - len(v) - 2
+    if kind is int or kind is bool or v is None:
         return left - _SCALAR_COST
     if kind is float:
         return left - _FLOAT_COST
@@ -203,24 +209,24 @@ def _fits(value: object, left: int, depth: int = 0) -> int:
         return -1
     if kind is dict:
         left -= 2
-        for key, item in value.items():  # type: ignore[attr-defined]
+        for key, item in v.items():
             if type(key) is not str:
                 return -1
-            left = _fits(item, left - len(key) - 4, depth + 1)  # pyright: ignore[reportUnknownArgumentType]
+            left = _fits(item, left - len(key) - 4, depth + 1)
             if left < 0:
                 return -1
         return left
     if kind is list or kind is tuple:
         left -= 2
-        if 2 * len(value) > left:  # type: ignore[arg-type]  # each item costs 2+ characters
+        if 2 * len(v) > left:  # each item costs 2+ characters
             return -1
-        kinds = set(map(type, value))  # pyright: ignore[reportUnknownArgumentType]
+        kinds: set[type] = set(map(type, v))
         if kinds <= _NUMBERS:  # sized at C speed, like the walk's chunks
-            return left - _FLOAT_COST * len(value)  # type: ignore[arg-type]
-        if kinds == _STR:
-            return left - sum(map(len, value)) - 3 * len(value)  # type: ignore[arg-type]
-        for item in value:  # type: ignore[attr-defined]
-            left = _fits(item, left - 1, depth + 1)  # pyright: ignore[reportUnknownArgumentType]
+            return left - _FLOAT_COST * len(v)
+        if kinds == {str}:
+            return left - sum(map(len, v)) - 3 * len(v)
+        for item in v:
+            left = _fits(item, left - 1, depth + 1)
             if left < 0:
                 return -1
         return left

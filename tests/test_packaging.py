@@ -11,8 +11,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = {"spanwise": "spanwise", "semconv": "spanwise/semconv",
-           "instrumentations": "spanwise/instrumentations", "exporter": "spanwise/exporter"}
+FOLDERS = {
+    "spanwise": "spanwise",
+    "semconv": "spanwise/semconv",
+    "instrumentations": "spanwise/instrumentations",
+    "exporter": "spanwise/exporter",
+}
 
 
 @pytest.mark.parametrize("name", ["exporter", "semconv", "instrumentations"])
@@ -27,7 +31,10 @@ def test_subpackages_import_under_spanwise() -> None:
 
     assert Path(spanwise.semconv.__file__).parent == ROOT / "semconv"
     assert Path(spanwise.exporter.__file__).parent == ROOT / "exporter"
-    assert Path(spanwise.instrumentations.manual.__file__).parent == ROOT / "instrumentations" / "manual"
+    assert (
+        Path(spanwise.instrumentations.manual.__file__).parent
+        == ROOT / "instrumentations" / "manual"
+    )
 
 
 def _expected_modules() -> set[str]:
@@ -52,7 +59,9 @@ def test_wheel_contains_every_module_and_entry_point(tmp_path: Path) -> None:
     missing = sorted(_expected_modules() - names)
     assert missing == []
     assert "spanwise/semconv/py.typed" in names
-    assert not any(n.startswith(("exporter/", "semconv/", "instrumentations/", "tests/")) for n in names)
+    assert not any(
+        n.startswith(("exporter/", "semconv/", "instrumentations/", "tests/")) for n in names
+    )
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "spanwise = spanwise.exporter:SpanwiseStoreExporter" in text

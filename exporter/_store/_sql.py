@@ -17,7 +17,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, Select, create_engine, delete, event, func, insert, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
@@ -203,7 +213,12 @@ class SqlTraceStore:
     ) -> list[Trace]:
         from .._filter_sql import filter_clauses, order_clauses, side_subqueries
 
-        tables = {"traces": s.traces, "tags": s.tags, "metadata": s.trace_metadata, "spans": s.spans}
+        tables = {
+            "traces": s.traces,
+            "tags": s.tags,
+            "metadata": s.trace_metadata,
+            "spans": s.spans,
+        }
         with self._read() as conn:
             correlated = max_results is not None and self._broad(
                 conn, side_subqueries(comparisons, **tables), max_results
@@ -254,12 +269,16 @@ def _trace_row(
     records: list[SpanRecord], tag_rows: list[dict[str, Any]], meta_rows: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """The searchable row of one trace; only its root span is translated."""
-    index = root_index([(r["span_id"], r["parent_id"], r["remote_parent"], r["start"]) for r in records])
+    index = root_index(
+        [(r["span_id"], r["parent_id"], r["remote_parent"], r["start"]) for r in records]
+    )
     assert index is not None
     root = span_from_record(records[index])
     info = trace_info(root)
     for key, value in info.tags.items():
-        tag_rows.append({"trace_id": info.trace_id, "key": key, "value": value[: s.SEARCH_VALUE_CHARS]})
+        tag_rows.append(
+            {"trace_id": info.trace_id, "key": key, "value": value[: s.SEARCH_VALUE_CHARS]}
+        )
     for key, value in info.trace_metadata.items():
         meta_rows.append(
             {"trace_id": info.trace_id, "key": key, "value": value[: s.SEARCH_VALUE_CHARS]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
@@ -37,7 +37,7 @@ def start_span(
     name: str = "span",
     span_type: SpanType | str = SpanType.UNKNOWN,
     attributes: Mapping[str, Any] | None = None,
-) -> Iterator[LiveSpan]:
+) -> Generator[LiveSpan, None, None]:
     """A span around a block: ``with spanwise.start_span("step") as span: ...``.
 
     The span is current inside the block; set its data with ``span.set_inputs()``,
@@ -69,7 +69,7 @@ def get_current_active_span() -> LiveSpan | None:
     span = trace.get_current_span()
     if not span.is_recording():
         return None
-    attributes = getattr(span, "attributes", None) or {}
+    attributes: Mapping[str, Any] = getattr(span, "attributes", None) or {}
     return LiveSpan(span, str(attributes.get(SpanwiseAttributes.SPAN_TYPE, SpanType.UNKNOWN.value)))
 
 

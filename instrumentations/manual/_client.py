@@ -24,7 +24,7 @@ from ._span import LiveSpan, to_status
 __all__ = ["Client", "parse_span_id", "parse_trace_id"]
 
 
-def parse_trace_id(trace_id: str) -> int:
+def parse_trace_id(trace_id: object) -> int:
     """``tr-<32 hex>`` or ``<32 hex>`` to the OTel integer id; ValueError otherwise."""
     text = trace_id.removeprefix("tr-") if isinstance(trace_id, str) else ""
     try:
@@ -38,7 +38,7 @@ def parse_trace_id(trace_id: str) -> int:
     return value
 
 
-def parse_span_id(span_id: str) -> int:
+def parse_span_id(span_id: object) -> int:
     """16 hex digits to the OTel integer id; ValueError otherwise."""
     try:
         if not isinstance(span_id, str) or len(span_id) != 16:

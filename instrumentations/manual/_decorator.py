@@ -6,7 +6,7 @@ import contextlib
 import functools
 import inspect
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
 from spanwise.semconv import SpanType
 
@@ -54,8 +54,8 @@ def trace(
 
     def decorate(fn: Callable[..., Any]) -> Any:
         if isinstance(fn, (staticmethod, classmethod)):
-            inner: Any = fn.__func__  # pyright: ignore[reportUnknownMemberType]
-            return type(fn)(decorate(inner))  # pyright: ignore[reportUnknownArgumentType]
+            method = cast(Any, fn)
+            return type(method)(decorate(method.__func__))
         if not callable(fn):
             raise TypeError(f"@trace needs a callable, got {type(fn).__name__}")
         span_name = name or getattr(fn, "__name__", None) or type(fn).__name__
@@ -136,10 +136,11 @@ def _generator_wrapper(
     reducer: Callable[[list[Any]], Any] | None,
 ) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
-        gen = fn(*args, **kwargs)
+        gen: Generator[Any, Any, Any] = fn(*args, **kwargs)
         run = Run.start(spec, lambda: binder.bind(args, kwargs))
         if run is None:
-            return (yield from gen)
+            result: Any = yield from gen
+            return result
         items: list[Any] = []
         sent: Any = None
         thrown: BaseException | None = None

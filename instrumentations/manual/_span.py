@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from opentelemetry.trace import Span as OTelSpan
 from opentelemetry.trace import Status, StatusCode
@@ -40,11 +40,13 @@ def to_attribute_value(value: object, max_bytes: int) -> AttributeValue:
     """``value`` as an OTel attribute: primitives and homogeneous primitive lists as they
     are, anything else as bounded JSON."""
     if isinstance(value, _PRIMITIVES):
-        return value  # type: ignore[return-value]
-    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)) and value:
-        first = type(value[0])  # pyright: ignore[reportUnknownArgumentType]
-        if first in _PRIMITIVES and all(type(v) is first for v in value):  # pyright: ignore[reportUnknownVariableType]
-            return list(value)  # type: ignore[return-value]
+        return value
+    kind = type(value)
+    if (kind is list or kind is tuple) and value:
+        items = cast("Sequence[Any]", value)
+        first = cast("type[Any]", type(items[0]))
+        if first in _PRIMITIVES and all(type(v) is first for v in items):
+            return list(items)
     return dumps_bounded(value, max_bytes)
 
 
@@ -74,7 +76,9 @@ def set_content(span: OTelSpan, span_type: str, value: Any, key: str, tool_key: 
     """Record inputs or outputs as bounded JSON, if content capture is on."""
     settings = content_settings()
     if settings.capture(explicit=True) and span.is_recording():
-        span.set_attribute(content_key(span_type, key, tool_key), dumps_bounded(value, settings.max_bytes))
+        span.set_attribute(
+            content_key(span_type, key, tool_key), dumps_bounded(value, settings.max_bytes)
+        )
 
 
 class LiveSpan:

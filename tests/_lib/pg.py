@@ -56,8 +56,17 @@ class PostgresServer:
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._run(
-            "pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.dir / "log"),
-            "-w", "-t", "60", "start",
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -24,7 +24,10 @@ from spanwise.exporter._store import _schema as s
     [
         ("status = 'OK'", [Comparison("state", None, "=", "OK")]),
         ("trace.state != 'error'", [Comparison("state", None, "!=", "ERROR")]),
-        ("attributes.status IN ('OK', 'IN_PROGRESS')", [Comparison("state", None, "IN", ("OK", "IN_PROGRESS"))]),
+        (
+            "attributes.status IN ('OK', 'IN_PROGRESS')",
+            [Comparison("state", None, "IN", ("OK", "IN_PROGRESS"))],
+        ),
         ("name LIKE 'agent%'", [Comparison("name", None, "LIKE", "agent%")]),
         ("timestamp_ms >= 1700000000000", [Comparison("timestamp_ms", None, ">=", 1700000000000)]),
         ("timestamp < 5", [Comparison("timestamp_ms", None, "<", 5)]),
@@ -32,8 +35,11 @@ from spanwise.exporter._store import _schema as s
         ("execution_time_ms <> 3", [Comparison("execution_time_ms", None, "!=", 3)]),
         ("tags.fruit = 'apple'", [Comparison("tag", "fruit", "=", "apple")]),
         ("tag.mlflow.user ILIKE '%ADA%'", [Comparison("tag", "mlflow.user", "ILIKE", "%ADA%")]),
-        ("tags.`my key` = \"v\"", [Comparison("tag", "my key", "=", "v")]),
-        ("metadata.run-id NOT IN ('a', 'b')", [Comparison("metadata", "run-id", "NOT IN", ("a", "b"))]),
+        ('tags.`my key` = "v"', [Comparison("tag", "my key", "=", "v")]),
+        (
+            "metadata.run-id NOT IN ('a', 'b')",
+            [Comparison("metadata", "run-id", "NOT IN", ("a", "b"))],
+        ),
         ("span.name = 'search'", [Comparison("span.name", None, "=", "search")]),
         ("span.type = 'TOOL'", [Comparison("span.type", None, "=", "TOOL")]),
         ("span.span_type != 'LLM'", [Comparison("span.type", None, "!=", "LLM")]),
@@ -103,18 +109,57 @@ def test_order_by() -> None:
 
 
 TRACES = [
-    TraceFields("tr-1", "OK", "agent", 1000, 50, {"fruit": "apple", "env": "prod"}, {"user": "ada"},
-                [("agent", "AGENT"), ("search", "TOOL")]),
-    TraceFields("tr-2", "ERROR", "Agent", 2000, 500, {"fruit": "Apple"}, {},
-                [("Agent", "AGENT"), ("chat", "CHAT_MODEL")]),
-    TraceFields("tr-3", "OK", "pipeline", 3000, None, {"env": "dev"}, {"user": "bob"},
-                [("pipeline", "CHAIN")]),
-    TraceFields("tr-4", "IN_PROGRESS", "agent_v2", 4000, None, {}, {"user": "ada"},
-                [("agent_v2", "AGENT"), ("search", "TOOL"), ("search", "TOOL")]),
-    TraceFields("tr-5", "OK", "it's", 5000, 150, {"fruit": "pear", "my key": "v"}, {"run-id": "r1"},
-                [("it's", "UNKNOWN")]),
-    TraceFields("tr-6", "ERROR", None, 6000, 10, {"fruit": "apple"}, {},
-                [("x", "TOOL")]),
+    TraceFields(
+        "tr-1",
+        "OK",
+        "agent",
+        1000,
+        50,
+        {"fruit": "apple", "env": "prod"},
+        {"user": "ada"},
+        [("agent", "AGENT"), ("search", "TOOL")],
+    ),
+    TraceFields(
+        "tr-2",
+        "ERROR",
+        "Agent",
+        2000,
+        500,
+        {"fruit": "Apple"},
+        {},
+        [("Agent", "AGENT"), ("chat", "CHAT_MODEL")],
+    ),
+    TraceFields(
+        "tr-3",
+        "OK",
+        "pipeline",
+        3000,
+        None,
+        {"env": "dev"},
+        {"user": "bob"},
+        [("pipeline", "CHAIN")],
+    ),
+    TraceFields(
+        "tr-4",
+        "IN_PROGRESS",
+        "agent_v2",
+        4000,
+        None,
+        {},
+        {"user": "ada"},
+        [("agent_v2", "AGENT"), ("search", "TOOL"), ("search", "TOOL")],
+    ),
+    TraceFields(
+        "tr-5",
+        "OK",
+        "it's",
+        5000,
+        150,
+        {"fruit": "pear", "my key": "v"},
+        {"run-id": "r1"},
+        [("it's", "UNKNOWN")],
+    ),
+    TraceFields("tr-6", "ERROR", None, 6000, 10, {"fruit": "apple"}, {}, [("x", "TOOL")]),
 ]
 
 CASES = {
@@ -155,18 +200,36 @@ def engine() -> Engine:
     s.metadata.create_all(engine)
     with engine.begin() as conn:
         for t in TRACES:
-            conn.execute(insert(s.traces).values(
-                trace_id=t.trace_id, name=t.name, state=t.state, request_time=t.timestamp_ms,
-                start_time_ns=t.start_time_ns,
-                execution_duration=t.execution_time_ms, span_count=len(t.spans)))
+            conn.execute(
+                insert(s.traces).values(
+                    trace_id=t.trace_id,
+                    name=t.name,
+                    state=t.state,
+                    request_time=t.timestamp_ms,
+                    start_time_ns=t.start_time_ns,
+                    execution_duration=t.execution_time_ms,
+                    span_count=len(t.spans),
+                )
+            )
             for key, value in t.tags.items():
                 conn.execute(insert(s.tags).values(trace_id=t.trace_id, key=key, value=value))
             for key, value in t.metadata.items():
-                conn.execute(insert(s.trace_metadata).values(trace_id=t.trace_id, key=key, value=value))
+                conn.execute(
+                    insert(s.trace_metadata).values(trace_id=t.trace_id, key=key, value=value)
+                )
             for i, (name, kind) in enumerate(t.spans):
-                conn.execute(insert(s.spans).values(
-                    trace_id=t.trace_id, span_id=f"{i:016x}", name=name, span_type=kind,
-                    start_time_ns=i, status="OK", remote_parent=False, content="{}"))
+                conn.execute(
+                    insert(s.spans).values(
+                        trace_id=t.trace_id,
+                        span_id=f"{i:016x}",
+                        name=name,
+                        span_type=kind,
+                        start_time_ns=i,
+                        status="OK",
+                        remote_parent=False,
+                        content="{}",
+                    )
+                )
     return engine
 
 
@@ -175,8 +238,16 @@ def _sql_ids(
 ) -> list[str]:
     query = (
         select(s.traces.c.trace_id)
-        .where(*filter_clauses(parse_filter(text), traces=s.traces, tags=s.tags,
-                               metadata=s.trace_metadata, spans=s.spans, correlated=correlated))
+        .where(
+            *filter_clauses(
+                parse_filter(text),
+                traces=s.traces,
+                tags=s.tags,
+                metadata=s.trace_metadata,
+                spans=s.spans,
+                correlated=correlated,
+            )
+        )
         .order_by(*order_clauses(parse_order_by(order), traces=s.traces))
     )
     with engine.connect() as conn:
@@ -184,7 +255,9 @@ def _sql_ids(
 
 
 @pytest.mark.parametrize(("text", "expected"), list(CASES.items()))
-def test_sql_and_memory_agree_with_the_expected_set(engine: Engine, text: str, expected: set[str]) -> None:
+def test_sql_and_memory_agree_with_the_expected_set(
+    engine: Engine, text: str, expected: set[str]
+) -> None:
     in_memory = {t.trace_id for t in TRACES if matches(t, parse_filter(text))}
     assert in_memory == expected
     assert set(_sql_ids(engine, text)) == expected  # IN (subquery) form
@@ -193,9 +266,17 @@ def test_sql_and_memory_agree_with_the_expected_set(engine: Engine, text: str, e
 
 @pytest.mark.parametrize(
     "order",
-    [None, ["execution_time_ms"], ["execution_time_ms DESC"], ["name ASC"], ["status", "timestamp_ms DESC"]],
+    [
+        None,
+        ["execution_time_ms"],
+        ["execution_time_ms DESC"],
+        ["name ASC"],
+        ["status", "timestamp_ms DESC"],
+    ],
 )
-def test_ordering_agrees_and_puts_missing_values_last(engine: Engine, order: list[str] | None) -> None:
+def test_ordering_agrees_and_puts_missing_values_last(
+    engine: Engine, order: list[str] | None
+) -> None:
     in_memory = [t.trace_id for t in sort_traces(TRACES, parse_order_by(order))]
     assert _sql_ids(engine, "", order) == in_memory
     if order and order[0].startswith("execution_time_ms"):

@@ -76,14 +76,30 @@ def test_trace_json_has_mlflow_shape() -> None:
     data = json.loads(_agent_trace().to_json())
     info = data["info"]
     assert set(info) >= {
-        "trace_id", "trace_location", "request_time", "state", "execution_duration_ms",
-        "trace_metadata", "tags", "assessments", "request_preview", "response_preview",
+        "trace_id",
+        "trace_location",
+        "request_time",
+        "state",
+        "execution_duration_ms",
+        "trace_metadata",
+        "tags",
+        "assessments",
+        "request_preview",
+        "response_preview",
     }
     assert info["request_time"].endswith("Z")
     span = data["data"]["spans"][0]
     assert set(span) == {
-        "trace_id", "span_id", "parent_span_id", "name", "start_time_unix_nano",
-        "end_time_unix_nano", "events", "status", "attributes", "links",
+        "trace_id",
+        "span_id",
+        "parent_span_id",
+        "name",
+        "start_time_unix_nano",
+        "end_time_unix_nano",
+        "events",
+        "status",
+        "attributes",
+        "links",
     }
     assert span["status"] == {"code": "STATUS_CODE_OK", "message": ""}
     assert json.loads(span["attributes"]["mlflow.spanType"]) == "AGENT"

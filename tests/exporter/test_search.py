@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -20,7 +21,9 @@ def _make_traces() -> list[str]:
         return item.upper()
 
     @spanwise.trace
-    def handle(question: str, fruit: str, slow: bool = False, fail: bool = False, tool: bool = False) -> str:
+    def handle(
+        question: str, fruit: str, slow: bool = False, fail: bool = False, tool: bool = False
+    ) -> str:
         spanwise.update_current_trace(tags={"fruit": fruit})
         if slow:
             time.sleep(0.12)
@@ -38,10 +41,8 @@ def _make_traces() -> list[str]:
         dict(question="q3", fruit="apple", fail=True),
         dict(question="q4", fruit="banana"),
     ]:
-        try:
+        with contextlib.suppress(RuntimeError):
             handle(**args)  # type: ignore[arg-type]
-        except RuntimeError:
-            pass
         trace_id = spanwise.get_last_active_trace_id()
         assert trace_id is not None
         ids.append(trace_id)
@@ -76,9 +77,13 @@ def test_ordering_and_max_results() -> None:
     ids = _make_traces()
     newest = spanwise.search_traces(max_results=2, return_type="list")
     assert [t.info.trace_id for t in newest] == [ids[4], ids[3]]  # type: ignore[union-attr]
-    oldest = spanwise.search_traces(order_by=["timestamp_ms ASC"], max_results=1, return_type="list")
+    oldest = spanwise.search_traces(
+        order_by=["timestamp_ms ASC"], max_results=1, return_type="list"
+    )
     assert [t.info.trace_id for t in oldest] == [ids[0]]  # type: ignore[union-attr]
-    slowest = spanwise.search_traces(order_by=["execution_time_ms DESC"], max_results=1, return_type="list")
+    slowest = spanwise.search_traces(
+        order_by=["execution_time_ms DESC"], max_results=1, return_type="list"
+    )
     assert [t.info.trace_id for t in slowest] == [ids[1]]  # type: ignore[union-attr]
 
 
@@ -88,14 +93,28 @@ def test_dataframe_has_mlflows_columns() -> None:
     df = spanwise.search_traces("status = 'OK'")
     assert isinstance(df, pandas.DataFrame)
     assert list(df.columns) == [
-        "trace_id", "trace", "client_request_id", "state", "request_time", "execution_duration",
-        "request", "response", "trace_metadata", "tags", "spans", "assessments",
+        "trace_id",
+        "trace",
+        "client_request_id",
+        "state",
+        "request_time",
+        "execution_duration",
+        "request",
+        "response",
+        "trace_metadata",
+        "tags",
+        "spans",
+        "assessments",
     ]
     assert list(df["trace_id"]) == [ids[4], ids[2], ids[1], ids[0]]
     assert all(isinstance(t, Trace) for t in df["trace"])
     first = df[df["trace_id"] == ids[0]].iloc[0]
     assert json.loads(first["request"]) == {
-        "question": "q1", "fruit": "apple", "slow": False, "fail": False, "tool": False,
+        "question": "q1",
+        "fruit": "apple",
+        "slow": False,
+        "fail": False,
+        "tool": False,
     }
     assert json.loads(first["response"]) == "answer to q1"
     assert first["state"] == "OK"

@@ -142,12 +142,22 @@ def test_with_current_context_is_reentrant_across_threads(exporter: InMemorySpan
 
 def test_client_explicit_spans_across_functions(exporter: InMemorySpanExporter) -> None:
     client = spanwise.Client()
-    root = client.start_trace("request", span_type=SpanType.AGENT, inputs={"q": "hi"}, tags={"env": "test"})
+    root = client.start_trace(
+        "request", span_type=SpanType.AGENT, inputs={"q": "hi"}, tags={"env": "test"}
+    )
 
     def on_tool_start() -> str:
-        return spanwise.Client().start_span(
-            "tool", trace_id=root.trace_id, parent_id=root.span_id, span_type="TOOL", inputs={"x": 1}
-        ).span_id
+        return (
+            spanwise.Client()
+            .start_span(
+                "tool",
+                trace_id=root.trace_id,
+                parent_id=root.span_id,
+                span_type="TOOL",
+                inputs={"x": 1},
+            )
+            .span_id
+        )
 
     tool_id = on_tool_start()
     child = client.start_span("child", trace_id=root.trace_id, parent_id=tool_id)

@@ -92,7 +92,10 @@ def test_tool_span_carries_genai_tool_attributes(exporter: InMemorySpanExporter)
     ],
 )
 def test_span_type_maps_to_genai_operation(
-    exporter: InMemorySpanExporter, span_type: SpanType, operation: str | None, extra: dict[str, str]
+    exporter: InMemorySpanExporter,
+    span_type: SpanType,
+    operation: str | None,
+    extra: dict[str, str],
 ) -> None:
     @spanwise.trace(span_type=span_type)
     def step(x: int) -> int:
@@ -312,7 +315,9 @@ def test_output_reducer_only_for_generators() -> None:
 
 
 def test_internal_error_never_breaks_the_call(
-    exporter: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    exporter: InMemorySpanExporter,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     from spanwise.instrumentations import _safety
     from spanwise.instrumentations.manual import _run

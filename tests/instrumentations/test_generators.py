@@ -43,7 +43,10 @@ def test_generator_exhausted(exporter: InMemorySpanExporter) -> None:
     assert span.status.status_code.name == "OK"
     assert loads(span.attributes["spanwise.span.outputs"]) == [0, 1, 2]  # type: ignore[index]
     assert [(e.name, dict(e.attributes or {})) for e in span.events] == [
-        ("spanwise.stream.item", {"spanwise.stream.item.index": i, "spanwise.stream.item.value": str(i)})
+        (
+            "spanwise.stream.item",
+            {"spanwise.stream.item.index": i, "spanwise.stream.item.value": str(i)},
+        )
         for i in range(3)
     ]
     assert span.parent is not None and span.parent.span_id == spans["consumer"].context.span_id  # type: ignore[union-attr]
