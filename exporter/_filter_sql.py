@@ -63,6 +63,17 @@ def side_subqueries(
 _COLUMNS = ("state", "name", "timestamp_ms", "execution_time_ms")
 
 
+def _trace_columns(traces: Table) -> dict[str, Any]:
+    """Filter and order fields that are columns of the traces table."""
+    return {
+        "state": traces.c.state,
+        "name": traces.c.name,
+        "timestamp_ms": traces.c.request_time,
+        "execution_time_ms": traces.c.execution_duration,
+        "trace_id": traces.c.trace_id,
+    }
+
+
 def filter_clauses(
     comparisons: Sequence[Comparison],
     *,
@@ -75,12 +86,7 @@ def filter_clauses(
     """WHERE clauses. Side-table comparisons are ``trace_id IN (subquery)`` (best when
     they select few traces) or, with ``correlated``, ``EXISTS (... = traces.trace_id)``
     (best when many match and a LIMIT lets an in-order scan stop early)."""
-    columns = {
-        "state": traces.c.state,
-        "name": traces.c.name,
-        "timestamp_ms": traces.c.request_time,
-        "execution_time_ms": traces.c.execution_duration,
-    }
+    columns = _trace_columns(traces)
     clauses: list[ColumnElement[bool]] = []
     for c in comparisons:
         if c.field in _COLUMNS:
@@ -98,13 +104,7 @@ def filter_clauses(
 def order_clauses(order: Sequence[OrderBy], *, traces: Table) -> list[ColumnElement[Any]]:
     # Milliseconds tie often; the root's start in ns orders them as they happened.
     exact = {"timestamp_ms": (traces.c.start_time_ns,)}
-    columns = {
-        "timestamp_ms": traces.c.request_time,
-        "execution_time_ms": traces.c.execution_duration,
-        "name": traces.c.name,
-        "state": traces.c.state,
-        "trace_id": traces.c.trace_id,
-    }
+    columns = _trace_columns(traces)
     out: list[ColumnElement[Any]] = []
     for o in order:
         for column in (columns[o.field], *exact.get(o.field, ())):
