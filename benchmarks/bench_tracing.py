@@ -48,14 +48,23 @@ def overhead(rounds: int = 7, calls: int = 5000) -> list[dict[str, Any]]:
         return x + y
 
     traced = spanwise.trace(work)
+    traced(1)  # spanwise sets up its provider (assembler + store writer)
+    from opentelemetry import trace as otel_trace
+
+    shared = otel_trace.get_tracer_provider().get_tracer("bench")
 
     def bare_span() -> int:
         with tracer.start_as_current_span("work"):
             return work(1)
 
+    def bare_on_spanwise() -> int:
+        with shared.start_as_current_span("work"):
+            return work(1)
+
     variants: dict[str, Callable[[], object]] = {
         "function (no tracing)": lambda: work(1),
         "bare OTel span": bare_span,
+        "bare OTel span, spanwise's pipeline": bare_on_spanwise,
         "@spanwise.trace": lambda: traced(1),
     }
     mlflow_traced, why = mlflow_trace(work)
@@ -72,6 +81,14 @@ def overhead(rounds: int = 7, calls: int = 5000) -> list[dict[str, Any]]:
         }
         for r in results.values()
     ]
+    rows.append(
+        {
+            "variant": "@spanwise.trace / bare span on the same pipeline",
+            "vs bare OTel": round(
+                paired_ratio(results, "@spanwise.trace", "bare OTel span, spanwise's pipeline"), 2
+            ),
+        }
+    )
     if mlflow_traced is None:
         rows.append({"variant": "@mlflow.trace", "us/call": None, "spread": why})
     else:

@@ -33,6 +33,7 @@ _MAX_DEPTH = 48
 _SCALAR_COST = 8
 _CHUNK = 256
 _NUMBERS: frozenset[type] = frozenset({int, float})
+_STRINGS: frozenset[type] = frozenset({str})
 _FLOAT_COST = 24  # len(repr(-1.2345678901234567e-100)) + a comma
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
@@ -158,35 +159,43 @@ def _walk_mapping(
     return out
 
 
+def _chunk_size(chunk: list[Any] | tuple[Any, ...], left: int) -> int | None:
+    """The encoded size of a run of plain items, at C speed; None if not plain."""
+    kinds = set(map(type, chunk))
+    if kinds == _STRINGS:  # documents, text chunks: length plus quotes and comma
+        return sum(map(len, chunk)) + 3 * len(chunk)
+    if not kinds <= _NUMBERS:
+        return None
+    if float in kinds:  # encoding floats is slow: size them by their longest repr
+        return _FLOAT_COST * len(chunk) if all(map(math.isfinite, chunk)) else None
+    return len(_encode(chunk))
+
+
 def _walk_sequence(
     value: list[Any] | tuple[Any, ...], budget: _Budget, depth: int, path: set[int]
 ) -> list[object]:
     out: list[object] = []
     budget.left -= 2
     index = 0
-    fast = True
+    step = _CHUNK  # 0: item by item
     while index < len(value):
         if budget.left <= 0:
             out.append(f"...[{len(value) - index} more items]")
             break
-        # Runs of plain numbers (embeddings, scores) are sized by the C encoder a chunk
-        # at a time instead of item by item. NaN, a mixed run, or the chunk that crosses
-        # the budget ends the fast path: what is left of the budget is under a chunk.
-        chunk = value[index : index + _CHUNK] if fast else ()
-        kinds = set(map(type, chunk)) if chunk else _NUMBERS | {str}
-        if kinds <= _NUMBERS:
-            if float in kinds:
-                # Encoding floats is slow; size them by their longest repr instead.
-                finite = all(map(math.isfinite, chunk))
-                size = _FLOAT_COST * len(chunk) if finite else budget.left + 1
-            else:
-                size = len(_encode(chunk))
-            if size <= budget.left:
+        # Runs of plain strings or numbers (documents, embeddings) are sized a chunk at
+        # a time at C speed instead of item by item. A chunk that crosses the budget is
+        # halved; a mixed run (or NaN) ends the fast path.
+        if step:
+            chunk = value[index : index + step]
+            size = _chunk_size(chunk, budget.left)
+            if size is not None and size <= budget.left:
                 out.extend(chunk)
                 budget.left -= size
                 index += len(chunk)
                 continue
-        fast = False
+            step = step // 2 if size is not None and step > 1 else 0
+            if step:
+                continue
         out.append(_walk(value[index], budget, depth + 1, path))
         index += 1
     return out
@@ -223,7 +232,7 @@ def _fits(value: object, left: int, depth: int = 0) -> int:
         kinds: set[type] = set(map(type, v))
         if kinds <= _NUMBERS:  # sized at C speed, like the walk's chunks
             return left - _FLOAT_COST * len(v)
-        if kinds == {str}:
+        if kinds == _STRINGS:
             return left - sum(map(len, v)) - 3 * len(v)
         for item in v:
             left = _fits(item, left - 1, depth + 1)
@@ -239,8 +248,11 @@ def to_jsonable(value: object, max_chars: int) -> object:
 
 
 def _within(text: str, max_bytes: int) -> bool:
-    # A character is at most 4 UTF-8 bytes: encode only when it could matter.
-    return len(text) <= max_bytes // 4 or len(text.encode("utf-8", "replace")) <= max_bytes
+    # A character is at most 4 UTF-8 bytes (1 if ASCII): encode only when it could matter.
+    size = len(text)
+    if size <= max_bytes // 4 or (size <= max_bytes and text.isascii()):
+        return True
+    return len(text.encode("utf-8", "replace")) <= max_bytes
 
 
 def dumps_bounded(value: object, max_bytes: int) -> str:

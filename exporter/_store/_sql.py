@@ -21,6 +21,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Select,
+    Table,
     create_engine,
     delete,
     event,
@@ -192,12 +193,13 @@ class SqlTraceStore:
                         "content": json.dumps(record, ensure_ascii=False, separators=(",", ":")),
                     }
                 )
-        conn.execute(insert(s.traces), trace_rows)
-        conn.execute(insert(s.spans), span_rows)
-        if tag_rows:
-            conn.execute(insert(s.tags), tag_rows)
-        if meta_rows:
-            conn.execute(insert(s.trace_metadata), meta_rows)
+        for table, rows in (
+            (s.traces, trace_rows),
+            (s.spans, span_rows),
+            (s.tags, tag_rows),
+            (s.trace_metadata, meta_rows),
+        ):
+            _bulk_insert(conn, table, rows)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -295,6 +297,20 @@ def _trace_row(
         "client_request_id": info.client_request_id,
         "span_count": len(records),
     }
+
+
+def _bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """One driver-level executemany: SQLAlchemy's per-row parameter processing costs
+    more than SQLite's own insert, on the writer thread that shares the app's GIL."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))})"
+    )
+    conn.exec_driver_sql(sql, [tuple(row[c] for c in columns) for row in rows])
 
 
 def _backoff(attempt: int) -> None:
