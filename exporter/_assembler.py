@@ -20,7 +20,8 @@ from opentelemetry.trace import Span as OTelSpan
 from spanwise.instrumentations._safety import report_internal_error, warn_once
 
 from ._model import Trace
-from ._translate import build_trace, span_from_otel
+from ._records import record_from_otel
+from ._translate import build_trace
 
 __all__ = ["TraceAssembler"]
 
@@ -168,7 +169,7 @@ class TraceAssembler(SpanProcessor):
             spans = list(spans) if spans else None
         if not spans:
             return None
-        trace = build_trace(span_from_otel(s) for s in spans)
+        trace = build_trace(record_from_otel(s) for s in spans)
         if done:
             with self._lock:
                 if trace_id in self._finished:

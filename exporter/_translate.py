@@ -30,7 +30,7 @@ from ._model import (
     TraceData,
     TraceInfo,
     TraceState,
-    find_root,
+    root_index,
 )
 from ._records import SpanRecord, record_from_otel
 
@@ -38,6 +38,7 @@ __all__ = [
     "JSON_ATTRIBUTES",
     "build_trace",
     "decode_attributes",
+    "root_record",
     "span_from_otel",
     "span_from_record",
     "span_type_of",
@@ -172,48 +173,69 @@ def _prefixed(attributes: Mapping[str, Any], prefix: str) -> dict[str, str]:
     }
 
 
-def _preview(value: Any, explicit: Any) -> str | None:
-    if isinstance(explicit, str):
-        return explicit
-    if value is None:
-        return None
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return text[:PREVIEW_CHARS]
+_REQUEST_KEYS = (
+    SpanwiseAttributes.SPAN_INPUTS,
+    GenAIAttributes.TOOL_CALL_ARGUMENTS,
+    GenAIAttributes.INPUT_MESSAGES,
+)
+_RESPONSE_KEYS = (
+    SpanwiseAttributes.SPAN_OUTPUTS,
+    GenAIAttributes.TOOL_CALL_RESULT,
+    GenAIAttributes.OUTPUT_MESSAGES,
+)
 
 
-def trace_info(root: Span) -> TraceInfo:
-    """A trace's info from its local root span (as the model holds it)."""
-    complete = root.end_time_ns is not None and (root.parent_id is None or root.remote_parent)
+def _preview(attributes: Mapping[str, Any], explicit: str, keys: Sequence[str]) -> str | None:
+    """The explicit preview, else the head of the raw JSON value (as MLflow: JSON-encoded,
+    truncated). Cut from the recorded string: nothing is decoded to make it."""
+    value = attributes.get(explicit)
+    if isinstance(value, str):
+        return value
+    for key in keys:
+        raw = attributes.get(key)
+        if raw is not None:
+            text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False)
+            return text[:PREVIEW_CHARS]
+    return None
+
+
+def trace_info(root: SpanRecord) -> TraceInfo:
+    """A trace's info from its local root span, read off the record (nothing decoded)."""
+    end, start = root["end"], root["start"]
+    complete = end is not None and (root["parent_id"] is None or root["remote_parent"])
     if not complete:
         state = TraceState.IN_PROGRESS
-    elif root.status.status_code is SpanStatusCode.ERROR:
+    elif root["status"] == SpanStatusCode.ERROR.value:
         state = TraceState.ERROR
     else:
         state = TraceState.OK
-    attrs = root.attributes
+    attrs = root["attributes"]
+    client_request_id = attrs.get(SpanwiseAttributes.TRACE_CLIENT_REQUEST_ID)
     return TraceInfo(
-        trace_id=root.trace_id,
-        request_time=root.start_time_ns // 1_000_000,
+        trace_id="tr-" + root["trace_id"],
+        request_time=start // 1_000_000,
         state=state,
-        execution_duration=(
-            (root.end_time_ns - root.start_time_ns) // 1_000_000  # type: ignore[operator]
-            if complete
-            else None
-        ),
-        request_preview=_preview(root.inputs, attrs.get(SpanwiseAttributes.TRACE_REQUEST_PREVIEW)),
-        response_preview=_preview(
-            root.outputs, attrs.get(SpanwiseAttributes.TRACE_RESPONSE_PREVIEW)
-        ),
-        client_request_id=attrs.get(SpanwiseAttributes.TRACE_CLIENT_REQUEST_ID),
+        execution_duration=(end - start) // 1_000_000 if complete and end is not None else None,
+        request_preview=_preview(attrs, SpanwiseAttributes.TRACE_REQUEST_PREVIEW, _REQUEST_KEYS),
+        response_preview=_preview(attrs, SpanwiseAttributes.TRACE_RESPONSE_PREVIEW, _RESPONSE_KEYS),
+        client_request_id=None if client_request_id is None else str(client_request_id),
         trace_metadata=_prefixed(attrs, SpanwiseAttributes.TRACE_METADATA_PREFIX),
         tags=_prefixed(attrs, SpanwiseAttributes.TRACE_TAG_PREFIX),
     )
 
 
-def build_trace(spans: Iterable[Span]) -> Trace:
-    """Assemble spans of one trace (in any order, possibly partial) into a ``Trace``."""
-    ordered = sorted(spans, key=lambda s: (s.start_time_ns, s.span_id))
-    root = find_root(ordered)
+def root_record(records: Sequence[SpanRecord]) -> SpanRecord | None:
+    index = root_index(
+        [(r["span_id"], r["parent_id"], r["remote_parent"], r["start"]) for r in records]
+    )
+    return None if index is None else records[index]
+
+
+def build_trace(records: Iterable[SpanRecord]) -> Trace:
+    """Assemble the records of one trace (any order, possibly partial) into a ``Trace``."""
+    ordered = sorted(records, key=lambda r: (r["start"], r["span_id"]))
+    root = root_record(ordered)
     if root is None:
         raise ValueError("A trace needs at least one span")
-    return Trace(trace_info(root), TraceData(_suffix_siblings(ordered)))
+    spans = [span_from_record(r) for r in ordered]
+    return Trace(trace_info(root), TraceData(_suffix_siblings(spans)))

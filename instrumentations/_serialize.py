@@ -162,7 +162,7 @@ def _walk_mapping(
 def _chunk_size(chunk: list[Any] | tuple[Any, ...], left: int) -> int | None:
     """The encoded size of a run of plain items, at C speed; None if not plain."""
     kinds = set(map(type, chunk))
-    if kinds == _STRINGS:  # documents, text chunks: length plus quotes and comma
+    if kinds <= _STRINGS:  # documents, text chunks: length plus quotes and comma
         return sum(map(len, chunk)) + 3 * len(chunk)
     if not kinds <= _NUMBERS:
         return None
@@ -232,7 +232,7 @@ def _fits(value: object, left: int, depth: int = 0) -> int:
         kinds: set[type] = set(map(type, v))
         if kinds <= _NUMBERS:  # sized at C speed, like the walk's chunks
             return left - _FLOAT_COST * len(v)
-        if kinds == _STRINGS:
+        if kinds <= _STRINGS:
             return left - sum(map(len, v)) - 3 * len(v)
         for item in v:
             left = _fits(item, left - 1, depth + 1)

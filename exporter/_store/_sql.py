@@ -33,9 +33,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from .._model import Span, Trace, root_index
+from .._model import Trace
 from .._records import SpanRecord
-from .._translate import build_trace, span_from_record, span_type_of, trace_info
+from .._translate import build_trace, root_record, span_type_of, trace_info
 from . import _schema as s
 
 if TYPE_CHECKING:
@@ -254,7 +254,7 @@ class SqlTraceStore:
 
     def _load(self, ids: Sequence[str]) -> list[Trace]:
         """Traces by id, in the order given (missing ids are skipped)."""
-        by_trace: dict[str, list[Span]] = {trace_id: [] for trace_id in ids}
+        by_trace: dict[str, list[SpanRecord]] = {trace_id: [] for trace_id in ids}
         with self._read() as conn:
             for chunk in _chunks(list(ids)):
                 rows = conn.execute(
@@ -263,19 +263,16 @@ class SqlTraceStore:
                     )
                 )
                 for trace_id, content in rows:
-                    by_trace[trace_id].append(span_from_record(json.loads(content)))
-        return [build_trace(spans) for spans in by_trace.values() if spans]
+                    by_trace[trace_id].append(json.loads(content))
+        return [build_trace(records) for records in by_trace.values() if records]
 
 
 def _trace_row(
     records: list[SpanRecord], tag_rows: list[dict[str, Any]], meta_rows: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """The searchable row of one trace; only its root span is translated."""
-    index = root_index(
-        [(r["span_id"], r["parent_id"], r["remote_parent"], r["start"]) for r in records]
-    )
-    assert index is not None
-    root = span_from_record(records[index])
+    """The searchable row of one trace, read off its root record (nothing decoded)."""
+    root = root_record(records)
+    assert root is not None
     info = trace_info(root)
     for key, value in info.tags.items():
         tag_rows.append(
@@ -287,10 +284,10 @@ def _trace_row(
         )
     return {
         "trace_id": info.trace_id,
-        "name": root.name,
+        "name": root["name"],
         "state": info.state.value,
         "request_time": info.request_time,
-        "start_time_ns": root.start_time_ns,
+        "start_time_ns": root["start"],
         "execution_duration": info.execution_duration,
         "request_preview": info.request_preview,
         "response_preview": info.response_preview,

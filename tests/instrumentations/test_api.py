@@ -91,7 +91,7 @@ def test_update_current_trace_from_any_depth(exporter: InMemorySpanExporter) -> 
     assert trace.info.tags == {"fruit": "apple", "n": "3"}
     assert trace.info.trace_metadata == {"user": "u1"}
     assert trace.info.request_preview == "what is up?"
-    assert trace.info.response_preview == "fine"  # strings read as themselves
+    assert trace.info.response_preview == '"fine"'  # the recorded JSON
 
 
 def test_update_current_trace_outside_a_trace_warns(caplog: pytest.LogCaptureFixture) -> None:
