@@ -8,7 +8,8 @@ OTel backend your application exports to.
 
 from __future__ import annotations
 
-from spanwise import entities
+from spanwise import entities, openai
+from spanwise._autolog import autolog
 from spanwise.entities import SpanType, Trace
 from spanwise.exporter._config import get_tracking_uri, set_tracking_uri
 from spanwise.exporter._provider import flush
@@ -28,12 +29,14 @@ __all__ = [
     "LiveSpan",
     "SpanType",
     "Trace",
+    "autolog",
     "entities",
     "flush",
     "get_current_active_span",
     "get_last_active_trace_id",
     "get_trace",
     "get_tracking_uri",
+    "openai",
     "search_traces",
     "set_tracking_uri",
     "start_span",

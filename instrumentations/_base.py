@@ -1,0 +1,71 @@
+"""The base every spanwise instrumentor shares (OTel contrib's contract, plus two guards).
+
+* The library's own requirement is re-checked even when ``opentelemetry-instrument``
+  passes ``skip_dep_check``: a mismatched version is skipped with a warning, not patched.
+* Wrappers read a shared ``Settings``: ``uninstrument()`` flips ``active`` off, so a
+  wrapper cached before it (a bound method kept by the app) passes straight through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
+
+from spanwise.semconv import SCHEMA_URL
+
+from ._llm import Settings
+from ._safety import warn_once
+from ._tracer import _version
+
+__all__ = ["SpanwiseInstrumentor"]
+
+
+class SpanwiseInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+    """Subclasses set ``_instruments`` and implement ``_patch``/``_unpatch``."""
+
+    _instruments: Collection[str] = ()
+    _settings: Settings | None = None
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return self._instruments
+
+    def _patch(self, settings: Settings) -> None:
+        raise NotImplementedError
+
+    def _unpatch(self) -> None:
+        raise NotImplementedError
+
+    def _instrument(self, **kwargs: Any) -> None:
+        conflict = get_dependency_conflicts(self.instrumentation_dependencies())
+        if conflict is not None:
+            warn_once(
+                f"dependency:{type(self).__name__}",
+                "spanwise: %s not applied: %s",
+                type(self).__name__,
+                conflict,
+            )
+            return
+        tracer = trace.get_tracer(
+            f"spanwise.instrumentations.{type(self).__module__.split('.')[-1]}",
+            _version(),
+            tracer_provider=kwargs.get("tracer_provider"),
+            schema_url=SCHEMA_URL,
+        )
+        # `explicit`: asked for by code (autolog) -> content recorded unless the env says
+        # no; plain instrument() and zero-code record metadata only (OTel's default).
+        self._settings = Settings(
+            tracer=tracer,
+            explicit=bool(kwargs.get("capture_content_explicit", False)),
+            log_traces=bool(kwargs.get("log_traces", True)),
+        )
+        self._patch(self._settings)
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        if self._settings is not None:
+            self._settings.active = False
+            self._settings = None
+        self._unpatch()

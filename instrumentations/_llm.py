@@ -1,0 +1,112 @@
+"""The span lifecycle of one model call, shared by every provider instrumentor.
+
+Patching (``<library>/_patch.py``) decides *when*; extraction (``<library>/_extract.py``)
+decides *what*; this module owns the span: start (CLIENT kind, current while the SDK
+call runs), content attributes under the capture policy, success, failure (the SDK's
+exception recorded and left to propagate unchanged), end exactly once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+
+from spanwise.semconv import ErrorAttributes, GenAIAttributes, SpanwiseAttributes
+
+from ._content import content_settings
+from ._safety import report_internal_error
+from ._serialize import dumps_bounded
+
+__all__ = ["LLMCall", "Settings"]
+
+
+@dataclass(slots=True)
+class Settings:
+    """Shared by an instrumentor's wrappers; flipping ``active`` makes wrappers that
+    were cached before ``uninstrument()`` pass straight through."""
+
+    tracer: Tracer
+    explicit: bool  # asked for by code (autolog): content is recorded unless the env says no
+    active: bool = True
+    log_traces: bool = True
+
+    def enabled(self) -> bool:
+        return self.active and self.log_traces and is_instrumentation_enabled()
+
+    def capture_content(self) -> bool:
+        return content_settings().capture(explicit=self.explicit)
+
+
+class LLMCall:
+    """One model call's span."""
+
+    __slots__ = ("_done", "_token", "capture", "max_bytes", "span", "started")
+
+    def __init__(self, settings: Settings, name: str, attributes: Mapping[str, Any]) -> None:
+        content = content_settings()
+        self.capture = content.capture(explicit=settings.explicit)
+        self.max_bytes = content.max_bytes
+        self.span = settings.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+        self.started = time.monotonic()
+        self._token: object | None = None
+        self._done = False
+
+    @classmethod
+    def start(cls, settings: Settings, name: str, attributes: Mapping[str, Any]) -> LLMCall | None:
+        try:
+            return cls(settings, name, attributes)
+        except Exception as exc:
+            report_internal_error("model span start", exc)
+            return None
+
+    def enter(self) -> None:
+        """Current while the SDK call runs, so HTTP spans nest under it."""
+        self._token = otel_context.attach(trace.set_span_in_context(self.span))
+
+    def exit(self) -> None:
+        token, self._token = self._token, None
+        if token is not None:
+            otel_context.detach(token)  # type: ignore[arg-type]
+
+    def set_content(self, key: str, value: Any) -> None:
+        """A content attribute (messages, tool definitions...), only when capture is on."""
+        if self.capture and value is not None and value != []:
+            self.span.set_attribute(key, dumps_bounded(value, self.max_bytes))
+
+    def set_attributes(self, attributes: Mapping[str, Any]) -> None:
+        if attributes:
+            self.span.set_attributes(attributes)
+
+    def first_chunk(self) -> None:
+        self.span.set_attribute(
+            GenAIAttributes.RESPONSE_TIME_TO_FIRST_CHUNK, time.monotonic() - self.started
+        )
+
+    def succeed(self) -> None:
+        if not self._done:
+            self._done = True
+            self.span.end()
+
+    def fail(self, error: BaseException) -> None:
+        """The SDK's exception: recorded here, re-raised unchanged by the caller."""
+        if self._done:
+            return
+        self._done = True
+        try:
+            self.span.set_attribute(ErrorAttributes.TYPE, type(error).__qualname__)
+            self.span.record_exception(error)
+            self.span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+        except Exception as exc:
+            report_internal_error("model span failure", exc)
+        self.span.end()
+
+
+def span_type_attribute(span_type: str) -> dict[str, str]:
+    return {SpanwiseAttributes.SPAN_TYPE: span_type}

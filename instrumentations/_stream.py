@@ -1,0 +1,135 @@
+"""One stream-proxy base for every instrumentor, with sync and async twins.
+
+A ``StreamHandler`` sees each chunk (``_process_chunk``) and finishes exactly once: on
+exhaustion, on error, on ``close()``, on leaving a ``with`` block, or when an abandoned
+stream is garbage-collected (``_on_stream_end`` / ``_on_stream_error``). The proxies wrap
+the SDK's own stream object (``wrapt.ObjectProxy``: ``isinstance`` and every helper
+method still work) and never let the real stream escape: ``__enter__`` returns the proxy.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import wrapt  # pyright: ignore[reportMissingTypeStubs]
+
+from ._safety import report_internal_error
+
+__all__ = ["AsyncStreamProxy", "StreamHandler", "SyncStreamProxy"]
+
+
+class StreamHandler(ABC):
+    """What an instrumentor does with a stream's chunks; finishes once."""
+
+    def __init__(self) -> None:
+        self._finished = False
+
+    def process_chunk(self, chunk: Any) -> None:
+        if self._finished:
+            return
+        try:
+            self._process_chunk(chunk)
+        except Exception as exc:
+            report_internal_error("stream chunk", exc)
+
+    def finish(self, error: BaseException | None = None) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        try:
+            if error is None or isinstance(error, GeneratorExit):
+                self._on_stream_end()
+            else:
+                self._on_stream_error(error)
+        except Exception as exc:
+            report_internal_error("stream end", exc)
+
+    @abstractmethod
+    def _process_chunk(self, chunk: Any) -> None: ...
+
+    @abstractmethod
+    def _on_stream_end(self) -> None: ...
+
+    @abstractmethod
+    def _on_stream_error(self, error: BaseException) -> None: ...
+
+
+class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    def __init__(self, wrapped: Any, handler: StreamHandler) -> None:
+        super().__init__(wrapped)  # pyright: ignore[reportUnknownMemberType]
+        self._self_handler = handler
+
+    def __iter__(self) -> SyncStreamProxy:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            chunk = next(self.__wrapped__)
+        except StopIteration:
+            self._self_handler.finish()
+            raise
+        except BaseException as exc:
+            self._self_handler.finish(exc)
+            raise
+        self._self_handler.process_chunk(chunk)
+        return chunk
+
+    def __enter__(self) -> SyncStreamProxy:
+        self.__wrapped__.__enter__()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(exc_type, exc, tb)
+        finally:
+            self._self_handler.finish(exc)
+
+    def close(self) -> None:
+        try:
+            self.__wrapped__.close()
+        finally:
+            self._self_handler.finish()
+
+    def __del__(self) -> None:  # abandoned: end the span with what was received
+        self._self_handler.finish()
+
+
+class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    def __init__(self, wrapped: Any, handler: StreamHandler) -> None:
+        super().__init__(wrapped)  # pyright: ignore[reportUnknownMemberType]
+        self._self_handler = handler
+
+    def __aiter__(self) -> AsyncStreamProxy:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            chunk = await self.__wrapped__.__anext__()
+        except StopAsyncIteration:
+            self._self_handler.finish()
+            raise
+        except BaseException as exc:
+            self._self_handler.finish(exc)
+            raise
+        self._self_handler.process_chunk(chunk)
+        return chunk
+
+    async def __aenter__(self) -> AsyncStreamProxy:
+        await self.__wrapped__.__aenter__()
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(exc_type, exc, tb)
+        finally:
+            self._self_handler.finish(exc)
+
+    async def close(self) -> None:
+        try:
+            await self.__wrapped__.close()
+        finally:
+            self._self_handler.finish()
+
+    def __del__(self) -> None:
+        self._self_handler.finish()

@@ -1,0 +1,106 @@
+"""OpenAI instrumentation for spanwise: every model call as a GenAI-conventions span.
+
+Usage
+-----
+With spanwise (records prompts and completions, as MLflow's autolog does)::
+
+    import spanwise
+    spanwise.openai.autolog()            # autolog(disable=True) removes the patches,
+                                         # autolog(log_traces=False) keeps them, records nothing
+
+As a plain OpenTelemetry instrumentor (metadata only unless the environment says so)::
+
+    from spanwise.instrumentations.openai import OpenAIInstrumentor
+    OpenAIInstrumentor().instrument(tracer_provider=provider)
+    OpenAIInstrumentor().uninstrument()
+
+Zero-code: ``opentelemetry-instrument python app.py`` finds it through the
+``spanwise_openai`` entry point; ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=spanwise_openai``
+turns it off.
+
+What is traced
+--------------
+``chat.completions.create`` (plain and ``stream=True``), ``embeddings.create`` and the
+legacy ``completions.create``, sync and async, including ``with_raw_response``. Spans are
+named ``"{operation} {model}"``, kind CLIENT, with ``gen_ai.operation.name``,
+``gen_ai.provider.name`` (from the client's base URL: api.openai.com -> openai,
+*.openai.azure.com -> azure.ai.openai, api.deepseek.com -> deepseek, api.groq.com -> groq,
+Databricks serving endpoints -> databricks, any other host -> openai with
+``server.address`` naming it), the request parameters, the response id/model/finish
+reasons, token usage (cached and reasoning tokens too), time to first chunk on streams,
+and, when content capture is on, ``gen_ai.input.messages``, ``gen_ai.output.messages`` and
+``gen_ai.tool.definitions`` in the conventions' parts format.
+
+The caller always gets the SDK's own objects (a stream is wrapped in a proxy that is an
+instance of the SDK's stream class). The span of a stream ends once: on exhaustion, on
+error, on ``close()``, on leaving its ``with`` block, or when the abandoned stream is
+garbage-collected, with the content received so far. SDK errors are recorded
+(``error.type``, status ERROR, an ``exception`` event) and re-raised unchanged.
+No API key or header ever enters a span.
+
+Environment variables
+---------------------
+``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``
+    ``true``/``false`` (or ``SPAN_ONLY``/``NO_CONTENT``...): records prompts and
+    completions or not, whatever the code asked. Default: on under ``autolog()``, off
+    for ``instrument()`` and zero-code.
+``SPANWISE_MAX_CONTENT_BYTES``
+    Bound of each content attribute (default 131072); larger values are cut to valid JSON.
+``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS``
+    ``spanwise_openai`` disables this instrumentor under ``opentelemetry-instrument``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from wrapt import wrap_function_wrapper  # pyright: ignore[reportMissingTypeStubs, reportUnknownVariableType]
+
+from .._base import SpanwiseInstrumentor
+from .._llm import Settings
+from ._patch import CHAT, COMPLETIONS, EMBEDDINGS, Operation, async_wrapper, sync_wrapper
+from .package import _instruments
+
+__all__ = ["OpenAIInstrumentor"]
+
+# (module, sync class, async class, method, operation)
+_TARGETS: tuple[tuple[str, str, str, str, Operation], ...] = (
+    ("openai.resources.chat.completions", "Completions", "AsyncCompletions", "create", CHAT),
+    ("openai.resources.embeddings", "Embeddings", "AsyncEmbeddings", "create", EMBEDDINGS),
+    ("openai.resources.completions", "Completions", "AsyncCompletions", "create", COMPLETIONS),
+)
+
+
+def _resolve(module: str, cls: str) -> Any | None:
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), cls)
+    except (ImportError, AttributeError):  # older SDKs lack some resources
+        return None
+
+
+class OpenAIInstrumentor(SpanwiseInstrumentor):
+    """OpenTelemetry instrumentor for the OpenAI Python SDK (GenAI conventions v1.41.0)."""
+
+    _instruments = _instruments
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return _instruments
+
+    def _patch(self, settings: Settings) -> None:
+        for module, sync_cls, async_cls, method, operation in _TARGETS:
+            if _resolve(module, sync_cls) is not None:
+                wrap_function_wrapper(module, f"{sync_cls}.{method}", sync_wrapper(settings, operation))
+            if _resolve(module, async_cls) is not None:
+                wrap_function_wrapper(module, f"{async_cls}.{method}", async_wrapper(settings, operation))
+
+    def _unpatch(self) -> None:
+        from opentelemetry.instrumentation.utils import unwrap
+
+        for module, sync_cls, async_cls, method, _ in _TARGETS:
+            for cls in (sync_cls, async_cls):
+                owner = _resolve(module, cls)
+                if owner is not None:
+                    unwrap(owner, method)

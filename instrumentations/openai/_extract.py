@@ -1,0 +1,305 @@
+"""Pure extraction: OpenAI request -> attributes, response -> attributes.
+
+No span, no patching: plain objects in (the call's kwargs, the SDK's response objects or
+dicts), attribute dicts out, so every rule is testable without a network. Messages are
+converted to the GenAI conventions' parts format (v1.41.0 JSON schemas).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from spanwise.semconv import GenAIAttributes as G
+from spanwise.semconv import OperationName, ProviderName, ServerAttributes
+
+__all__ = [
+    "chat_request_attributes",
+    "chat_response_attributes",
+    "embeddings_request_attributes",
+    "embeddings_response_attributes",
+    "get",
+    "input_messages",
+    "output_messages",
+    "provider_attributes",
+    "tool_definitions",
+    "usage_attributes",
+]
+
+
+def get(obj: Any, key: str, default: Any = None) -> Any:
+    """``obj[key]`` for dicts, ``obj.key`` for SDK objects; ``default`` if absent."""
+    if obj is None:
+        return default
+    if isinstance(obj, Mapping):
+        return obj.get(key, default)  # pyright: ignore[reportUnknownMemberType]
+    return getattr(obj, key, default)
+
+
+# -- provider ------------------------------------------------------------------------------
+
+
+def provider_attributes(base_url: object) -> dict[str, Any]:
+    """``gen_ai.provider.name`` and ``server.*`` from the client's base URL."""
+    parts = urlsplit(str(base_url or ""))
+    host = (parts.hostname or "").lower()
+    if host == "api.openai.com":
+        provider = ProviderName.OPENAI
+    elif host.endswith(".openai.azure.com"):
+        provider = ProviderName.AZURE_AI_OPENAI
+    elif host == "api.deepseek.com":
+        provider = ProviderName.DEEPSEEK
+    elif host == "api.groq.com":
+        provider = ProviderName.GROQ
+    elif (
+        host.endswith((".databricks.com", ".azuredatabricks.net"))
+        or "/serving-endpoints" in parts.path
+    ):
+        provider = ProviderName.DATABRICKS
+    else:  # an OpenAI-compatible server: the protocol is OpenAI's; server.address names it
+        provider = ProviderName.OPENAI
+    attrs: dict[str, Any] = {G.PROVIDER_NAME: provider}
+    if host:
+        attrs[ServerAttributes.ADDRESS] = host
+        port = parts.port or (443 if parts.scheme == "https" else 80 if parts.scheme == "http" else None)
+        if port is not None:
+            attrs[ServerAttributes.PORT] = port
+    return attrs
+
+
+# -- messages --------------------------------------------------------------------------------
+
+
+def _arguments(raw: Any) -> Any:
+    """Tool-call arguments as an object when they are JSON (the convention asks so)."""
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def _content_parts(content: Any) -> list[dict[str, Any]]:
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [{"type": "text", "content": content}]
+    parts: list[dict[str, Any]] = []
+    for item in content if isinstance(content, Iterable) else [content]:  # pyright: ignore[reportUnknownVariableType]
+        kind = get(item, "type")
+        if kind in ("text", "input_text", "output_text"):
+            parts.append({"type": "text", "content": str(get(item, "text", ""))})
+        elif kind == "refusal":
+            parts.append({"type": "text", "content": str(get(item, "refusal", ""))})
+        elif kind == "image_url":
+            url = get(get(item, "image_url"), "url")
+            parts.append({"type": "uri", "modality": "image", "uri": str(url)})
+        elif kind == "input_audio":
+            audio = get(item, "input_audio")
+            parts.append(
+                {
+                    "type": "blob",
+                    "modality": "audio",
+                    "mime_type": f"audio/{get(audio, 'format', 'wav')}",
+                    "content": str(get(audio, "data", "")),
+                }
+            )
+        elif kind == "file":
+            file_id = get(get(item, "file"), "file_id")
+            parts.append({"type": "file", "modality": "file", "file_id": str(file_id)})
+        else:
+            parts.append({"type": str(kind or "unknown")})
+    return parts
+
+
+def _tool_call_parts(tool_calls: Any) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = []
+    for call in tool_calls or []:
+        function = get(call, "function")
+        part: dict[str, Any] = {"type": "tool_call", "name": str(get(function, "name", ""))}
+        if get(call, "id") is not None:
+            part["id"] = get(call, "id")
+        part["arguments"] = _arguments(get(function, "arguments"))
+        parts.append(part)
+    return parts
+
+
+def input_messages(messages: Any) -> list[dict[str, Any]]:
+    """Chat Completions ``messages`` in the parts format (system messages included: they
+    are part of the chat history)."""
+    out: list[dict[str, Any]] = []
+    for message in messages or []:
+        role = str(get(message, "role", "user"))
+        if role == "tool":
+            parts: list[dict[str, Any]] = [
+                {
+                    "type": "tool_call_response",
+                    "id": get(message, "tool_call_id"),
+                    "response": get(message, "content"),
+                }
+            ]
+        else:
+            parts = _content_parts(get(message, "content"))
+            parts += _tool_call_parts(get(message, "tool_calls"))
+        entry: dict[str, Any] = {"role": role, "parts": parts}
+        if get(message, "name") is not None:
+            entry["name"] = get(message, "name")
+        out.append(entry)
+    return out
+
+
+def output_messages(choices: Any) -> list[dict[str, Any]]:
+    """Response choices in the parts format, one output message per choice."""
+    out: list[dict[str, Any]] = []
+    for choice in choices or []:
+        message = get(choice, "message")
+        parts = _content_parts(get(message, "content"))
+        if get(message, "refusal"):
+            parts.append({"type": "text", "content": str(get(message, "refusal"))})
+        parts += _tool_call_parts(get(message, "tool_calls"))
+        out.append(
+            {
+                "role": str(get(message, "role") or "assistant"),
+                "parts": parts,
+                "finish_reason": str(get(choice, "finish_reason") or "error"),
+            }
+        )
+    return out
+
+
+def tool_definitions(tools: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for tool in tools or []:
+        function = get(tool, "function")
+        if function is None:
+            out.append({"type": str(get(tool, "type", "unknown")), "name": str(get(tool, "name", ""))})
+            continue
+        definition: dict[str, Any] = {"type": "function", "name": str(get(function, "name", ""))}
+        if get(function, "description") is not None:
+            definition["description"] = get(function, "description")
+        if get(function, "parameters") is not None:
+            definition["parameters"] = get(function, "parameters")
+        out.append(definition)
+    return out
+
+
+# -- requests --------------------------------------------------------------------------------
+
+
+def _output_type(response_format: Any) -> str | None:
+    kind = get(response_format, "type")
+    if kind in ("json_object", "json_schema"):
+        return "json"
+    if kind == "text":
+        return "text"
+    if isinstance(response_format, type):  # a pydantic model given to .parse()
+        return "json"
+    return None
+
+
+def chat_request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Metadata of a chat request (no content)."""
+    attrs: dict[str, Any] = {G.OPERATION_NAME: OperationName.CHAT}
+    model = kwargs.get("model")
+    if model is not None:
+        attrs[G.REQUEST_MODEL] = str(model)
+    for key, name, kind in (
+        ("temperature", G.REQUEST_TEMPERATURE, float),
+        ("top_p", G.REQUEST_TOP_P, float),
+        ("frequency_penalty", G.REQUEST_FREQUENCY_PENALTY, float),
+        ("presence_penalty", G.REQUEST_PRESENCE_PENALTY, float),
+        ("seed", G.REQUEST_SEED, int),
+    ):
+        value = kwargs.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            attrs[name] = kind(value)
+    max_tokens = kwargs.get("max_completion_tokens", kwargs.get("max_tokens"))
+    if isinstance(max_tokens, int):
+        attrs[G.REQUEST_MAX_TOKENS] = max_tokens
+    n = kwargs.get("n")
+    if isinstance(n, int) and n != 1:
+        attrs[G.REQUEST_CHOICE_COUNT] = n
+    stop = kwargs.get("stop")
+    if isinstance(stop, str):
+        attrs[G.REQUEST_STOP_SEQUENCES] = [stop]
+    elif isinstance(stop, (list, tuple)) and stop:
+        attrs[G.REQUEST_STOP_SEQUENCES] = [str(s) for s in stop]  # pyright: ignore[reportUnknownVariableType]
+    output_type = _output_type(kwargs.get("response_format"))
+    if output_type is not None:
+        attrs[G.OUTPUT_TYPE] = output_type
+    if kwargs.get("stream") is True:
+        attrs[G.REQUEST_STREAM] = True
+    return attrs
+
+
+def embeddings_request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    attrs: dict[str, Any] = {G.OPERATION_NAME: OperationName.EMBEDDINGS}
+    if kwargs.get("model") is not None:
+        attrs[G.REQUEST_MODEL] = str(kwargs["model"])
+    encoding = kwargs.get("encoding_format")
+    if isinstance(encoding, str):
+        attrs[G.REQUEST_ENCODING_FORMATS] = [encoding]
+    dimensions = kwargs.get("dimensions")
+    if isinstance(dimensions, int):
+        attrs[G.EMBEDDINGS_DIMENSION_COUNT] = dimensions
+    return attrs
+
+
+# -- responses -------------------------------------------------------------------------------
+
+
+def usage_attributes(usage: Any) -> dict[str, Any]:
+    """Token counts, including cached input and reasoning output tokens."""
+    attrs: dict[str, Any] = {}
+    if usage is None:
+        return attrs
+    for keys, name in (
+        (("prompt_tokens", "input_tokens"), G.USAGE_INPUT_TOKENS),
+        (("completion_tokens", "output_tokens"), G.USAGE_OUTPUT_TOKENS),
+    ):
+        for key in keys:
+            value = get(usage, key)
+            if isinstance(value, int):
+                attrs[name] = value
+                break
+    prompt_details = get(usage, "prompt_tokens_details") or get(usage, "input_tokens_details")
+    cached = get(prompt_details, "cached_tokens")
+    if isinstance(cached, int):
+        attrs[G.USAGE_CACHE_READ_INPUT_TOKENS] = cached
+    completion_details = get(usage, "completion_tokens_details") or get(
+        usage, "output_tokens_details"
+    )
+    reasoning = get(completion_details, "reasoning_tokens")
+    if isinstance(reasoning, int):
+        attrs[G.USAGE_REASONING_OUTPUT_TOKENS] = reasoning
+    return attrs
+
+
+def chat_response_attributes(response: Any) -> dict[str, Any]:
+    """Metadata of a chat response (no content); tolerant of missing fields."""
+    attrs: dict[str, Any] = {}
+    if get(response, "id") is not None:
+        attrs[G.RESPONSE_ID] = str(get(response, "id"))
+    if get(response, "model") is not None:
+        attrs[G.RESPONSE_MODEL] = str(get(response, "model"))
+    reasons = [str(get(c, "finish_reason") or "error") for c in get(response, "choices") or []]
+    if reasons:
+        attrs[G.RESPONSE_FINISH_REASONS] = reasons
+    attrs.update(usage_attributes(get(response, "usage")))
+    return attrs
+
+
+def embeddings_response_attributes(response: Any) -> dict[str, Any]:
+    attrs: dict[str, Any] = {}
+    if get(response, "model") is not None:
+        attrs[G.RESPONSE_MODEL] = str(get(response, "model"))
+    data = get(response, "data") or []
+    if data:
+        vector = get(data[0], "embedding")
+        if isinstance(vector, list):
+            attrs[G.EMBEDDINGS_DIMENSION_COUNT] = len(vector)  # pyright: ignore[reportUnknownArgumentType]
+    attrs.update(usage_attributes(get(response, "usage")))
+    return attrs

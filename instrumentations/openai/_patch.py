@@ -1,0 +1,291 @@
+"""Patching: wrapt wrapper factories for the OpenAI SDK's methods.
+
+Each operation (chat, embeddings, legacy completions) is an object that turns the
+call's kwargs into a started ``LLMCall`` and its result into attributes; the sync and
+async wrappers are thin twins around it. An SDK exception is recorded and re-raised
+unchanged; an error inside spanwise leaves the call untraced, never broken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from spanwise.semconv import GenAIAttributes, OperationName, SpanType, SpanwiseAttributes
+
+from .._llm import LLMCall, Settings
+from .._safety import report_internal_error
+from .._stream import AsyncStreamProxy, StreamHandler, SyncStreamProxy
+from . import _extract as x
+
+__all__ = ["CHAT", "COMPLETIONS", "EMBEDDINGS", "Operation", "async_wrapper", "sync_wrapper"]
+
+Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
+
+
+def _base_url(instance: Any) -> object:
+    return getattr(getattr(instance, "_client", None), "base_url", None)
+
+
+def _parsed(result: Any) -> Any:
+    """The response object, also behind ``with_raw_response`` (whose parse() caches)."""
+    if hasattr(result, "http_response") and callable(getattr(result, "parse", None)):
+        return result.parse()
+    return result
+
+
+class Operation:
+    """How one kind of call becomes a span."""
+
+    operation: str = ""
+    span_type: str = SpanType.UNKNOWN.value
+
+    def request_attributes(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def request_content(self, call: LLMCall, kwargs: dict[str, Any]) -> None:
+        """Content attributes of the request (only recorded when capture is on)."""
+
+    def response(self, call: LLMCall, response: Any) -> None:
+        raise NotImplementedError
+
+    def stream_handler(self, call: LLMCall) -> StreamHandler | None:
+        return None
+
+    def start(self, settings: Settings, instance: Any, kwargs: dict[str, Any]) -> LLMCall | None:
+        try:
+            attrs = self.request_attributes(kwargs)
+            attrs.update(x.provider_attributes(_base_url(instance)))
+            attrs[SpanwiseAttributes.SPAN_TYPE] = self.span_type
+            model = kwargs.get("model")
+            name = f"{self.operation} {model}" if model else self.operation
+            call = LLMCall.start(settings, name, attrs)
+            if call is not None and call.capture:
+                self.request_content(call, kwargs)
+            return call
+        except Exception as exc:
+            report_internal_error("openai request", exc)
+            return None
+
+    def finish(self, call: LLMCall, result: Any, kwargs: dict[str, Any], *, is_async: bool) -> Any:
+        """The caller's result: the SDK's own object, or its stream behind a proxy."""
+        try:
+            if kwargs.get("stream") is True and not hasattr(result, "http_response"):
+                handler = self.stream_handler(call)
+                if handler is not None:
+                    return (AsyncStreamProxy if is_async else SyncStreamProxy)(result, handler)
+            self.response(call, _parsed(result))
+        except Exception as exc:
+            report_internal_error("openai response", exc)
+        call.succeed()
+        return result
+
+
+class _Chat(Operation):
+    operation = OperationName.CHAT
+    span_type = SpanType.CHAT_MODEL.value
+
+    def request_attributes(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return x.chat_request_attributes(kwargs)
+
+    def request_content(self, call: LLMCall, kwargs: dict[str, Any]) -> None:
+        call.set_content(GenAIAttributes.INPUT_MESSAGES, x.input_messages(kwargs.get("messages")))
+        call.set_content(GenAIAttributes.TOOL_DEFINITIONS, x.tool_definitions(kwargs.get("tools")))
+
+    def response(self, call: LLMCall, response: Any) -> None:
+        call.set_attributes(x.chat_response_attributes(response))
+        call.set_content(GenAIAttributes.OUTPUT_MESSAGES, x.output_messages(x.get(response, "choices")))
+
+    def stream_handler(self, call: LLMCall) -> StreamHandler:
+        return ChatStreamHandler(call)
+
+
+class _Embeddings(Operation):
+    operation = OperationName.EMBEDDINGS
+    span_type = SpanType.EMBEDDING.value
+
+    def request_attributes(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return x.embeddings_request_attributes(kwargs)
+
+    def response(self, call: LLMCall, response: Any) -> None:
+        call.set_attributes(x.embeddings_response_attributes(response))
+
+
+class _Completions(Operation):
+    """The legacy text completions endpoint."""
+
+    operation = OperationName.TEXT_COMPLETION
+    span_type = SpanType.LLM.value
+
+    def request_attributes(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        attrs = x.chat_request_attributes(kwargs)
+        attrs[GenAIAttributes.OPERATION_NAME] = OperationName.TEXT_COMPLETION
+        return attrs
+
+    def request_content(self, call: LLMCall, kwargs: dict[str, Any]) -> None:
+        prompt = kwargs.get("prompt")
+        prompts = [prompt] if isinstance(prompt, str) else prompt if isinstance(prompt, list) else []
+        call.set_content(
+            GenAIAttributes.INPUT_MESSAGES,
+            [{"role": "user", "parts": [{"type": "text", "content": str(p)}]} for p in prompts],  # pyright: ignore[reportUnknownVariableType]
+        )
+
+    def response(self, call: LLMCall, response: Any) -> None:
+        call.set_attributes(x.chat_response_attributes(response))
+        call.set_content(
+            GenAIAttributes.OUTPUT_MESSAGES,
+            [
+                {
+                    "role": "assistant",
+                    "parts": [{"type": "text", "content": str(x.get(c, "text") or "")}],
+                    "finish_reason": str(x.get(c, "finish_reason") or "error"),
+                }
+                for c in x.get(response, "choices") or []
+            ],
+        )
+
+    def stream_handler(self, call: LLMCall) -> StreamHandler:
+        return ChatStreamHandler(call, legacy=True)
+
+
+CHAT = _Chat()
+EMBEDDINGS = _Embeddings()
+COMPLETIONS = _Completions()
+
+
+class ChatStreamHandler(StreamHandler):
+    """Accumulates streamed chat chunks (text, tool-call deltas, usage) per choice."""
+
+    def __init__(self, call: LLMCall, *, legacy: bool = False) -> None:
+        super().__init__()
+        self._call = call
+        self._legacy = legacy
+        self._first = True
+        self._response: dict[str, Any] = {}
+        self._choices: dict[int, dict[str, Any]] = {}
+
+    def _process_chunk(self, chunk: Any) -> None:
+        if self._first:
+            self._first = False
+            self._call.first_chunk()
+        for key in ("id", "model", "usage"):
+            if x.get(chunk, key) is not None:
+                self._response[key] = x.get(chunk, key)
+        for position, choice in enumerate(x.get(chunk, "choices") or []):
+            index = x.get(choice, "index")
+            state = self._choices.setdefault(
+                index if isinstance(index, int) else position,
+                {"text": [], "tool_calls": {}, "role": None, "finish_reason": None},
+            )
+            if x.get(choice, "finish_reason") is not None:
+                state["finish_reason"] = x.get(choice, "finish_reason")
+            if self._legacy:
+                state["text"].append(x.get(choice, "text") or "")
+                continue
+            delta = x.get(choice, "delta")
+            if x.get(delta, "role"):
+                state["role"] = x.get(delta, "role")
+            if x.get(delta, "content"):
+                state["text"].append(x.get(delta, "content"))
+            for tool_delta in x.get(delta, "tool_calls") or []:
+                slot = x.get(tool_delta, "index")
+                call = state["tool_calls"].setdefault(
+                    slot if isinstance(slot, int) else len(state["tool_calls"]),
+                    {"id": None, "name": "", "arguments": []},
+                )
+                if x.get(tool_delta, "id"):
+                    call["id"] = x.get(tool_delta, "id")
+                function = x.get(tool_delta, "function")
+                if x.get(function, "name"):
+                    call["name"] += x.get(function, "name")
+                if x.get(function, "arguments"):
+                    call["arguments"].append(x.get(function, "arguments"))
+
+    def _assembled(self) -> dict[str, Any]:
+        """What was received, shaped like a non-streamed response."""
+        choices: list[dict[str, Any]] = []
+        for index in sorted(self._choices):
+            state = self._choices[index]
+            message: dict[str, Any] = {
+                "role": state["role"] or "assistant",
+                "content": "".join(state["text"]) or None,
+            }
+            calls = [
+                {
+                    "id": c["id"],
+                    "type": "function",
+                    "function": {"name": c["name"], "arguments": "".join(c["arguments"])},
+                }
+                for _, c in sorted(state["tool_calls"].items())
+            ]
+            if calls:
+                message["tool_calls"] = calls
+            choices.append(
+                {"index": index, "finish_reason": state["finish_reason"], "message": message}
+            )
+        return {**self._response, "choices": choices}
+
+    def _record(self) -> None:
+        response = self._assembled()
+        self._call.set_attributes(x.chat_response_attributes(response))
+        self._call.set_content(
+            GenAIAttributes.OUTPUT_MESSAGES, x.output_messages(response["choices"])
+        )
+
+    def _on_stream_end(self) -> None:
+        self._record()
+        self._call.succeed()
+
+    def _on_stream_error(self, error: BaseException) -> None:
+        self._record()
+        self._call.fail(error)
+
+
+def sync_wrapper(settings: Settings, operation: Operation) -> Wrapper:
+    def wrapper(
+        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        if not settings.enabled():
+            return wrapped(*args, **kwargs)
+        call = operation.start(settings, instance, kwargs)
+        if call is None:
+            return wrapped(*args, **kwargs)
+        call.enter()
+        try:
+            result = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            call.exit()
+            call.fail(exc)
+            raise
+        call.exit()
+        return operation.finish(call, result, kwargs, is_async=False)
+
+    return wrapper
+
+
+def async_wrapper(settings: Settings, operation: Operation) -> Wrapper:
+    def wrapper(
+        wrapped: Callable[..., Awaitable[Any]],
+        instance: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Awaitable[Any]:
+        async def run() -> Any:
+            if not settings.enabled():
+                return await wrapped(*args, **kwargs)
+            call = operation.start(settings, instance, kwargs)
+            if call is None:
+                return await wrapped(*args, **kwargs)
+            call.enter()
+            try:
+                result = await wrapped(*args, **kwargs)
+            except BaseException as exc:
+                call.exit()
+                call.fail(exc)
+                raise
+            call.exit()
+            return operation.finish(call, result, kwargs, is_async=True)
+
+        return run()
+
+    return wrapper
