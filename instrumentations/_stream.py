@@ -56,6 +56,11 @@ class StreamHandler(ABC):
 
 
 class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    @property
+    def _inner(self) -> Any:
+        """The SDK's stream (wrapt has no type stubs: typed here once)."""
+        return getattr(self, "__wrapped__")  # noqa: B009
+
     def __init__(self, wrapped: Any, handler: StreamHandler) -> None:
         super().__init__(wrapped)  # pyright: ignore[reportUnknownMemberType]
         self._self_handler = handler
@@ -65,7 +70,7 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
 
     def __next__(self) -> Any:
         try:
-            chunk = next(self.__wrapped__)
+            chunk = next(self._inner)
         except StopIteration:
             self._self_handler.finish()
             raise
@@ -76,18 +81,18 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         return chunk
 
     def __enter__(self) -> SyncStreamProxy:
-        self.__wrapped__.__enter__()
+        self._inner.__enter__()
         return self
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Any:
         try:
-            return self.__wrapped__.__exit__(exc_type, exc, tb)
+            return self._inner.__exit__(exc_type, exc, tb)
         finally:
             self._self_handler.finish(exc)
 
     def close(self) -> None:
         try:
-            self.__wrapped__.close()
+            self._inner.close()
         finally:
             self._self_handler.finish()
 
@@ -96,6 +101,11 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
 
 
 class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    @property
+    def _inner(self) -> Any:
+        """The SDK's stream (wrapt has no type stubs: typed here once)."""
+        return getattr(self, "__wrapped__")  # noqa: B009
+
     def __init__(self, wrapped: Any, handler: StreamHandler) -> None:
         super().__init__(wrapped)  # pyright: ignore[reportUnknownMemberType]
         self._self_handler = handler
@@ -105,7 +115,7 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
 
     async def __anext__(self) -> Any:
         try:
-            chunk = await self.__wrapped__.__anext__()
+            chunk = await self._inner.__anext__()
         except StopAsyncIteration:
             self._self_handler.finish()
             raise
@@ -116,18 +126,18 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         return chunk
 
     async def __aenter__(self) -> AsyncStreamProxy:
-        await self.__wrapped__.__aenter__()
+        await self._inner.__aenter__()
         return self
 
     async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Any:
         try:
-            return await self.__wrapped__.__aexit__(exc_type, exc, tb)
+            return await self._inner.__aexit__(exc_type, exc, tb)
         finally:
             self._self_handler.finish(exc)
 
     async def close(self) -> None:
         try:
-            await self.__wrapped__.close()
+            await self._inner.close()
         finally:
             self._self_handler.finish()
 

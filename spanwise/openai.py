@@ -1,4 +1,7 @@
-"""``spanwise.openai.autolog()``: trace every OpenAI SDK call (``pip install 'spanwise[openai]'``)."""
+"""``spanwise.openai.autolog()``: trace every OpenAI SDK call.
+
+Needs the SDK: ``pip install 'spanwise[openai]'``.
+"""
 
 from __future__ import annotations
 

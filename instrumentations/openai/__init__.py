@@ -92,9 +92,13 @@ class OpenAIInstrumentor(SpanwiseInstrumentor):
     def _patch(self, settings: Settings) -> None:
         for module, sync_cls, async_cls, method, operation in _TARGETS:
             if _resolve(module, sync_cls) is not None:
-                wrap_function_wrapper(module, f"{sync_cls}.{method}", sync_wrapper(settings, operation))
+                wrap_function_wrapper(
+                    module, f"{sync_cls}.{method}", sync_wrapper(settings, operation)
+                )
             if _resolve(module, async_cls) is not None:
-                wrap_function_wrapper(module, f"{async_cls}.{method}", async_wrapper(settings, operation))
+                wrap_function_wrapper(
+                    module, f"{async_cls}.{method}", async_wrapper(settings, operation)
+                )
 
     def _unpatch(self) -> None:
         from opentelemetry.instrumentation.utils import unwrap

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from spanwise.semconv import GenAIAttributes as G
@@ -22,6 +22,7 @@ __all__ = [
     "embeddings_response_attributes",
     "get",
     "input_messages",
+    "items",
     "output_messages",
     "provider_attributes",
     "tool_definitions",
@@ -34,8 +35,15 @@ def get(obj: Any, key: str, default: Any = None) -> Any:
     if obj is None:
         return default
     if isinstance(obj, Mapping):
-        return obj.get(key, default)  # pyright: ignore[reportUnknownMemberType]
+        return cast("Mapping[str, Any]", obj).get(key, default)
     return getattr(obj, key, default)
+
+
+def items(value: Any) -> list[Any]:
+    """A list field of a dict or SDK object (absent or None: empty)."""
+    if isinstance(value, (list, tuple)):
+        return list(cast("list[Any]", value))
+    return []
 
 
 # -- provider ------------------------------------------------------------------------------
@@ -63,7 +71,9 @@ def provider_attributes(base_url: object) -> dict[str, Any]:
     attrs: dict[str, Any] = {G.PROVIDER_NAME: provider}
     if host:
         attrs[ServerAttributes.ADDRESS] = host
-        port = parts.port or (443 if parts.scheme == "https" else 80 if parts.scheme == "http" else None)
+        port = parts.port or (
+            443 if parts.scheme == "https" else 80 if parts.scheme == "http" else None
+        )
         if port is not None:
             attrs[ServerAttributes.PORT] = port
     return attrs
@@ -117,7 +127,7 @@ def _content_parts(content: Any) -> list[dict[str, Any]]:
 
 def _tool_call_parts(tool_calls: Any) -> list[dict[str, Any]]:
     parts: list[dict[str, Any]] = []
-    for call in tool_calls or []:
+    for call in items(tool_calls):
         function = get(call, "function")
         part: dict[str, Any] = {"type": "tool_call", "name": str(get(function, "name", ""))}
         if get(call, "id") is not None:
@@ -131,7 +141,7 @@ def input_messages(messages: Any) -> list[dict[str, Any]]:
     """Chat Completions ``messages`` in the parts format (system messages included: they
     are part of the chat history)."""
     out: list[dict[str, Any]] = []
-    for message in messages or []:
+    for message in items(messages):
         role = str(get(message, "role", "user"))
         if role == "tool":
             parts: list[dict[str, Any]] = [
@@ -154,7 +164,7 @@ def input_messages(messages: Any) -> list[dict[str, Any]]:
 def output_messages(choices: Any) -> list[dict[str, Any]]:
     """Response choices in the parts format, one output message per choice."""
     out: list[dict[str, Any]] = []
-    for choice in choices or []:
+    for choice in items(choices):
         message = get(choice, "message")
         parts = _content_parts(get(message, "content"))
         if get(message, "refusal"):
@@ -172,10 +182,12 @@ def output_messages(choices: Any) -> list[dict[str, Any]]:
 
 def tool_definitions(tools: Any) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for tool in tools or []:
+    for tool in items(tools):
         function = get(tool, "function")
         if function is None:
-            out.append({"type": str(get(tool, "type", "unknown")), "name": str(get(tool, "name", ""))})
+            out.append(
+                {"type": str(get(tool, "type", "unknown")), "name": str(get(tool, "name", ""))}
+            )
             continue
         definition: dict[str, Any] = {"type": "function", "name": str(get(function, "name", ""))}
         if get(function, "description") is not None:
@@ -226,7 +238,7 @@ def chat_request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(stop, str):
         attrs[G.REQUEST_STOP_SEQUENCES] = [stop]
     elif isinstance(stop, (list, tuple)) and stop:
-        attrs[G.REQUEST_STOP_SEQUENCES] = [str(s) for s in stop]  # pyright: ignore[reportUnknownVariableType]
+        attrs[G.REQUEST_STOP_SEQUENCES] = [str(s) for s in items(stop)]
     output_type = _output_type(kwargs.get("response_format"))
     if output_type is not None:
         attrs[G.OUTPUT_TYPE] = output_type
@@ -285,7 +297,7 @@ def chat_response_attributes(response: Any) -> dict[str, Any]:
         attrs[G.RESPONSE_ID] = str(get(response, "id"))
     if get(response, "model") is not None:
         attrs[G.RESPONSE_MODEL] = str(get(response, "model"))
-    reasons = [str(get(c, "finish_reason") or "error") for c in get(response, "choices") or []]
+    reasons = [str(get(c, "finish_reason") or "error") for c in items(get(response, "choices"))]
     if reasons:
         attrs[G.RESPONSE_FINISH_REASONS] = reasons
     attrs.update(usage_attributes(get(response, "usage")))
@@ -296,7 +308,7 @@ def embeddings_response_attributes(response: Any) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
     if get(response, "model") is not None:
         attrs[G.RESPONSE_MODEL] = str(get(response, "model"))
-    data = get(response, "data") or []
+    data = items(get(response, "data"))
     if data:
         vector = get(data[0], "embedding")
         if isinstance(vector, list):

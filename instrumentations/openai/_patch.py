@@ -94,7 +94,9 @@ class _Chat(Operation):
 
     def response(self, call: LLMCall, response: Any) -> None:
         call.set_attributes(x.chat_response_attributes(response))
-        call.set_content(GenAIAttributes.OUTPUT_MESSAGES, x.output_messages(x.get(response, "choices")))
+        call.set_content(
+            GenAIAttributes.OUTPUT_MESSAGES, x.output_messages(x.get(response, "choices"))
+        )
 
     def stream_handler(self, call: LLMCall) -> StreamHandler:
         return ChatStreamHandler(call)
@@ -124,7 +126,9 @@ class _Completions(Operation):
 
     def request_content(self, call: LLMCall, kwargs: dict[str, Any]) -> None:
         prompt = kwargs.get("prompt")
-        prompts = [prompt] if isinstance(prompt, str) else prompt if isinstance(prompt, list) else []
+        prompts = (
+            [prompt] if isinstance(prompt, str) else prompt if isinstance(prompt, list) else []
+        )
         call.set_content(
             GenAIAttributes.INPUT_MESSAGES,
             [{"role": "user", "parts": [{"type": "text", "content": str(p)}]} for p in prompts],  # pyright: ignore[reportUnknownVariableType]
@@ -140,7 +144,7 @@ class _Completions(Operation):
                     "parts": [{"type": "text", "content": str(x.get(c, "text") or "")}],
                     "finish_reason": str(x.get(c, "finish_reason") or "error"),
                 }
-                for c in x.get(response, "choices") or []
+                for c in x.items(x.get(response, "choices"))
             ],
         )
 
@@ -171,7 +175,7 @@ class ChatStreamHandler(StreamHandler):
         for key in ("id", "model", "usage"):
             if x.get(chunk, key) is not None:
                 self._response[key] = x.get(chunk, key)
-        for position, choice in enumerate(x.get(chunk, "choices") or []):
+        for position, choice in enumerate(x.items(x.get(chunk, "choices"))):
             index = x.get(choice, "index")
             state = self._choices.setdefault(
                 index if isinstance(index, int) else position,
@@ -187,7 +191,7 @@ class ChatStreamHandler(StreamHandler):
                 state["role"] = x.get(delta, "role")
             if x.get(delta, "content"):
                 state["text"].append(x.get(delta, "content"))
-            for tool_delta in x.get(delta, "tool_calls") or []:
+            for tool_delta in x.items(x.get(delta, "tool_calls")):
                 slot = x.get(tool_delta, "index")
                 call = state["tool_calls"].setdefault(
                     slot if isinstance(slot, int) else len(state["tool_calls"]),

@@ -27,14 +27,28 @@ USAGE = {
     "completion_tokens_details": {"reasoning_tokens": 2},
 }
 TOOL_CALLS = [
-    {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}},
-    {"id": "call_2", "type": "function", "function": {"name": "get_time", "arguments": '{"tz": "CET"}'}},
+    {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+    },
+    {
+        "id": "call_2",
+        "type": "function",
+        "function": {"name": "get_time", "arguments": '{"tz": "CET"}'},
+    },
 ]
 
 
 def _split(text: str, pieces: int) -> list[str]:
     size = max(1, -(-len(text) // pieces))
     return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that stops reading a stream early is expected here, not an error.
+        pass
 
 
 class FakeOpenAI:
@@ -48,13 +62,15 @@ class FakeOpenAI:
             def log_message(self, *args: Any) -> None:  # quiet
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
-                server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                server.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "body": body}
+                )
                 server.handle(self, body)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
@@ -74,7 +90,17 @@ class FakeOpenAI:
     def handle(self, request: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
         model = str(body.get("model", ""))
         if model == "error-404":
-            return self._json(request, 404, {"error": {"message": "The model does not exist", "type": "invalid_request_error", "code": "model_not_found"}})
+            return self._json(
+                request,
+                404,
+                {
+                    "error": {
+                        "message": "The model does not exist",
+                        "type": "invalid_request_error",
+                        "code": "model_not_found",
+                    }
+                },
+            )
         if model == "error-500":
             return self._json(request, 500, {"error": {"message": "boom", "type": "server_error"}})
         if model == "slow":
@@ -83,24 +109,56 @@ class FakeOpenAI:
         if path.endswith("/embeddings"):
             inputs = body.get("input")
             count = len(inputs) if isinstance(inputs, list) else 1
-            return self._json(request, 200, {
-                "object": "list", "model": model,
-                "data": [{"object": "embedding", "index": i, "embedding": [0.1 * j for j in range(8)]} for i in range(count)],
-                "usage": {"prompt_tokens": 5, "total_tokens": 5},
-            })
+            return self._json(
+                request,
+                200,
+                {
+                    "object": "list",
+                    "model": model,
+                    "data": [
+                        {
+                            "object": "embedding",
+                            "index": i,
+                            "embedding": [0.1 * j for j in range(8)],
+                        }
+                        for i in range(count)
+                    ],
+                    "usage": {"prompt_tokens": 5, "total_tokens": 5},
+                },
+            )
         legacy = path.endswith("/completions") and not path.endswith("/chat/completions")
         if body.get("stream"):
             return self._stream(request, body, model, legacy)
         n = int(body.get("n") or 1)
         if legacy:
-            choices = [{"index": i, "text": TEXT, "finish_reason": "stop", "logprobs": None} for i in range(n)]
+            choices = [
+                {"index": i, "text": TEXT, "finish_reason": "stop", "logprobs": None}
+                for i in range(n)
+            ]
         elif model == "tools":
-            choices = [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": None, "tool_calls": TOOL_CALLS}}]
+            choices = [
+                {
+                    "index": 0,
+                    "finish_reason": "tool_calls",
+                    "message": {"role": "assistant", "content": None, "tool_calls": TOOL_CALLS},
+                }
+            ]
         else:
-            choices = [{"index": i, "finish_reason": "stop", "message": {"role": "assistant", "content": TEXT}} for i in range(n)]
+            choices = [
+                {
+                    "index": i,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": TEXT},
+                }
+                for i in range(n)
+            ]
         payload: dict[str, Any] = {
-            "id": "chatcmpl-123", "object": "text_completion" if legacy else "chat.completion",
-            "created": 1700000000, "model": f"{model}-2024-07-18", "choices": choices, "usage": USAGE,
+            "id": "chatcmpl-123",
+            "object": "text_completion" if legacy else "chat.completion",
+            "created": 1700000000,
+            "model": f"{model}-2024-07-18",
+            "choices": choices,
+            "usage": USAGE,
         }
         if model == "quirks":
             for choice in choices:
@@ -112,31 +170,114 @@ class FakeOpenAI:
 
     def _chunks(self, body: dict[str, Any], model: str, legacy: bool) -> list[dict[str, Any]]:
         pieces = int(body.get("x_chunks") or 5)
-        base = {"id": "chatcmpl-123", "object": "chat.completion.chunk", "created": 1700000000, "model": f"{model}-2024-07-18"}
+        base = {
+            "id": "chatcmpl-123",
+            "object": "chat.completion.chunk",
+            "created": 1700000000,
+            "model": f"{model}-2024-07-18",
+        }
         quirk = model == "quirks"
         chunks: list[dict[str, Any]] = []
         if legacy:
             for part in _split(TEXT, pieces):
-                chunks.append({**base, "choices": [{"index": 0, "text": part, "finish_reason": None}]})
+                chunks.append(
+                    {**base, "choices": [{"index": 0, "text": part, "finish_reason": None}]}
+                )
             chunks.append({**base, "choices": [{"index": 0, "text": "", "finish_reason": "stop"}]})
         elif model == "tools":
             for slot, call in enumerate(TOOL_CALLS):
                 args = call["function"]["arguments"]
-                chunks.append({**base, "choices": [{"index": 0, "delta": {"role": "assistant", "tool_calls": [{"index": slot, "id": call["id"], "type": "function", "function": {"name": call["function"]["name"], "arguments": ""}}]}, "finish_reason": None}]})
+                chunks.append(
+                    {
+                        **base,
+                        "choices": [
+                            {
+                                "index": 0,
+                                "delta": {
+                                    "role": "assistant",
+                                    "tool_calls": [
+                                        {
+                                            "index": slot,
+                                            "id": call["id"],
+                                            "type": "function",
+                                            "function": {
+                                                "name": call["function"]["name"],
+                                                "arguments": "",
+                                            },
+                                        }
+                                    ],
+                                },
+                                "finish_reason": None,
+                            }
+                        ],
+                    }
+                )
                 for part in _split(args, 3):
-                    chunks.append({**base, "choices": [{"index": 0, "delta": {"tool_calls": [{"index": slot, "function": {"arguments": part}}]}, "finish_reason": None}]})
-            chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+                    chunks.append(
+                        {
+                            **base,
+                            "choices": [
+                                {
+                                    "index": 0,
+                                    "delta": {
+                                        "tool_calls": [
+                                            {"index": slot, "function": {"arguments": part}}
+                                        ]
+                                    },
+                                    "finish_reason": None,
+                                }
+                            ],
+                        }
+                    )
+            chunks.append(
+                {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}
+            )
         else:
             for choice in range(int(body.get("n") or 1)):
-                chunks.append({**base, "choices": [{"index": None if quirk else choice, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+                chunks.append(
+                    {
+                        **base,
+                        "choices": [
+                            {
+                                "index": None if quirk else choice,
+                                "delta": {"role": "assistant", "content": ""},
+                                "finish_reason": None,
+                            }
+                        ],
+                    }
+                )
                 for part in _split(TEXT, pieces):
-                    chunks.append({**base, "choices": [{"index": None if quirk else choice, "delta": {"content": part}, "finish_reason": None}]})
-                chunks.append({**base, "choices": [{"index": None if quirk else choice, "delta": {}, "finish_reason": "stop"}]})
+                    chunks.append(
+                        {
+                            **base,
+                            "choices": [
+                                {
+                                    "index": None if quirk else choice,
+                                    "delta": {"content": part},
+                                    "finish_reason": None,
+                                }
+                            ],
+                        }
+                    )
+                chunks.append(
+                    {
+                        **base,
+                        "choices": [
+                            {
+                                "index": None if quirk else choice,
+                                "delta": {},
+                                "finish_reason": "stop",
+                            }
+                        ],
+                    }
+                )
         if (body.get("stream_options") or {}).get("include_usage"):
             chunks.append({**base, "choices": [], "usage": USAGE})
         return chunks
 
-    def _stream(self, request: BaseHTTPRequestHandler, body: dict[str, Any], model: str, legacy: bool) -> None:
+    def _stream(
+        self, request: BaseHTTPRequestHandler, body: dict[str, Any], model: str, legacy: bool
+    ) -> None:
         request.send_response(200)
         request.send_header("content-type", "text/event-stream")
         request.send_header("transfer-encoding", "chunked")

@@ -7,13 +7,14 @@ from typing import Any
 
 import openai
 import pytest
-import semconv_check
-from _support import span_dict
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import spanwise
 from spanwise.entities import SpanType
+
+import semconv_check
+from _support import span_dict
 
 MESSAGES = [
     {"role": "system", "content": "You are terse."},
@@ -30,8 +31,15 @@ def _only(exporter: InMemorySpanExporter) -> ReadableSpan:
 
 def test_chat_whole_span(client: Any, exporter: InMemorySpanExporter, fake_server: Any) -> None:
     response = client.chat.completions.create(
-        model="gpt-4o-mini", messages=MESSAGES, temperature=0.2, max_tokens=50, top_p=0.9,
-        seed=7, stop=["\n"], frequency_penalty=0.1, presence_penalty=0.2,
+        model="gpt-4o-mini",
+        messages=MESSAGES,
+        temperature=0.2,
+        max_tokens=50,
+        top_p=0.9,
+        seed=7,
+        stop=["\n"],
+        frequency_penalty=0.1,
+        presence_penalty=0.2,
         response_format={"type": "json_object"},
     )
     assert isinstance(response, openai.types.chat.ChatCompletion)
@@ -91,20 +99,37 @@ def test_chat_whole_span(client: Any, exporter: InMemorySpanExporter, fake_serve
 
 def test_tool_calls_and_definitions(client: Any, exporter: InMemorySpanExporter) -> None:
     tools = [
-        {"type": "function", "function": {"name": "get_weather", "description": "Weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}},
+        {
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "description": "Weather",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+            },
+        },
         {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object"}}},
     ]
     response = client.chat.completions.create(model="tools", messages=MESSAGES, tools=tools)
-    assert [c.function.name for c in response.choices[0].message.tool_calls] == ["get_weather", "get_time"]
+    assert [c.function.name for c in response.choices[0].message.tool_calls] == [
+        "get_weather",
+        "get_time",
+    ]
     attrs = dict(_only(exporter).attributes or {})
     assert attrs["gen_ai.response.finish_reasons"] == ("tool_calls",)
     assert json.loads(str(attrs["gen_ai.tool.definitions"]))[0] == {
-        "type": "function", "name": "get_weather", "description": "Weather",
+        "type": "function",
+        "name": "get_weather",
+        "description": "Weather",
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
     }
     (message,) = json.loads(str(attrs["gen_ai.output.messages"]))
     assert message["parts"] == [
-        {"type": "tool_call", "name": "get_weather", "id": "call_1", "arguments": {"city": "Paris"}},
+        {
+            "type": "tool_call",
+            "name": "get_weather",
+            "id": "call_1",
+            "arguments": {"city": "Paris"},
+        },
         {"type": "tool_call", "name": "get_time", "id": "call_2", "arguments": {"tz": "CET"}},
     ]
 
@@ -127,7 +152,8 @@ def test_provider_quirks_are_tolerated(client: Any, exporter: InMemorySpanExport
 
 
 @pytest.mark.parametrize(
-    ("model", "error"), [("error-404", openai.NotFoundError), ("error-500", openai.InternalServerError)]
+    ("model", "error"),
+    [("error-404", openai.NotFoundError), ("error-500", openai.InternalServerError)],
 )
 def test_http_errors_are_recorded_and_reraised(
     client: Any, exporter: InMemorySpanExporter, model: str, error: type[Exception]
@@ -141,7 +167,9 @@ def test_http_errors_are_recorded_and_reraised(
     assert span.events[0].attributes["exception.message"] == str(info.value)  # type: ignore[index]
 
 
-def test_timeouts_and_connection_errors(fake_server: Any, autolog: None, exporter: InMemorySpanExporter) -> None:
+def test_timeouts_and_connection_errors(
+    fake_server: Any, autolog: None, exporter: InMemorySpanExporter
+) -> None:
     slow = openai.OpenAI(base_url=fake_server.base_url, api_key="k", max_retries=0, timeout=0.3)
     with pytest.raises(openai.APITimeoutError):
         slow.chat.completions.create(model="slow", messages=MESSAGES)
@@ -174,7 +202,9 @@ async def test_async_chat_and_error(async_client: Any, exporter: InMemorySpanExp
 
 
 def test_embeddings_and_legacy_completions(client: Any, exporter: InMemorySpanExporter) -> None:
-    client.embeddings.create(model="text-embedding-3-small", input=["a", "b"], encoding_format="float")
+    client.embeddings.create(
+        model="text-embedding-3-small", input=["a", "b"], encoding_format="float"
+    )
     client.completions.create(model="gpt-3.5-turbo-instruct", prompt="Say hi")
     embeddings, legacy = exporter.get_finished_spans()
     assert embeddings.name == "embeddings text-embedding-3-small"
@@ -188,12 +218,17 @@ def test_embeddings_and_legacy_completions(client: Any, exporter: InMemorySpanEx
     assert expected.items() <= dict(embeddings.attributes or {}).items()
     assert legacy.name == "text_completion gpt-3.5-turbo-instruct"
     assert legacy.attributes["spanwise.span.type"] == "LLM"  # type: ignore[index]
-    assert json.loads(str(legacy.attributes["gen_ai.input.messages"]))[0]["parts"][0]["content"] == "Say hi"  # type: ignore[index]
+    assert (
+        json.loads(str(legacy.attributes["gen_ai.input.messages"]))[0]["parts"][0]["content"]
+        == "Say hi"
+    )  # type: ignore[index]
     for span in (embeddings, legacy):
         semconv_check.check_attributes(dict(span.attributes or {}))
 
 
-def test_no_secret_enters_a_span(client: Any, exporter: InMemorySpanExporter, fake_server: Any) -> None:
+def test_no_secret_enters_a_span(
+    client: Any, exporter: InMemorySpanExporter, fake_server: Any
+) -> None:
     from fake_openai import CANARY_KEY
 
     client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
@@ -213,7 +248,9 @@ def test_agent_trace_with_tool(client: Any, exporter: InMemorySpanExporter) -> N
 
     @spanwise.trace(span_type=SpanType.AGENT)
     def agent(question: str) -> str:
-        first = client.chat.completions.create(model="tools", messages=[{"role": "user", "content": question}])
+        first = client.chat.completions.create(
+            model="tools", messages=[{"role": "user", "content": question}]
+        )
         call = first.choices[0].message.tool_calls[0]
         result = get_weather(**json.loads(call.function.arguments))
         final = client.chat.completions.create(
@@ -232,8 +269,14 @@ def test_agent_trace_with_tool(client: Any, exporter: InMemorySpanExporter) -> N
     root = trace.data.root_span
     assert root is not None and root.span_type == "AGENT"
     children = [(s.name, s.span_type) for s in trace.data.spans if s.parent_id == root.span_id]
-    assert children == [("chat tools", "CHAT_MODEL"), ("get_weather", "TOOL"), ("chat gpt-4o-mini", "CHAT_MODEL")]
+    assert children == [
+        ("chat tools", "CHAT_MODEL"),
+        ("get_weather", "TOOL"),
+        ("chat gpt-4o-mini", "CHAT_MODEL"),
+    ]
     second = trace.data.spans[-1]
     history = second.attributes["gen_ai.input.messages"]
     assert history[1]["parts"][0]["type"] == "tool_call"
-    assert history[2]["parts"] == [{"type": "tool_call_response", "id": "call_1", "response": "sunny in Paris"}]
+    assert history[2]["parts"] == [
+        {"type": "tool_call_response", "id": "call_1", "response": "sunny in Paris"}
+    ]
