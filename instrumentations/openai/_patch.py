@@ -126,12 +126,10 @@ class _Completions(Operation):
 
     def request_content(self, call: LLMCall, kwargs: dict[str, Any]) -> None:
         prompt = kwargs.get("prompt")
-        prompts = (
-            [prompt] if isinstance(prompt, str) else prompt if isinstance(prompt, list) else []
-        )
+        prompts: list[Any] = [prompt] if isinstance(prompt, str) else x.items(prompt)
         call.set_content(
             GenAIAttributes.INPUT_MESSAGES,
-            [{"role": "user", "parts": [{"type": "text", "content": str(p)}]} for p in prompts],  # pyright: ignore[reportUnknownVariableType]
+            [{"role": "user", "parts": [{"type": "text", "content": str(p)}]} for p in prompts],
         )
 
     def response(self, call: LLMCall, response: Any) -> None:
