@@ -32,7 +32,7 @@ test-fast: $(DEV)
 	$(PYTEST) -q -m "not slow"
 
 demo: $(DEV)
-	cd examples && ../$(PY) agent.py
+	cd examples && ../$(PY) openai_agent.py
 
 bench: $(BENCH)
 	$(PY) benchmarks/run.py

@@ -4,7 +4,8 @@
   ``opentelemetry-instrument``), spanwise adds its ``TraceAssembler`` to it and never
   replaces it.
 * If none is set when spanwise is first used, spanwise sets one: resource from the
-  standard ``OTEL_*`` variables and the ``TraceAssembler``.
+  standard ``OTEL_*`` variables, the ``TraceAssembler``, and OTLP export when
+  ``OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT`` or ``OTEL_TRACES_EXPORTER`` asks.
 * Finished traces go to the store (``SPANWISE_TRACKING_URI``) through a background
   writer, unless the ``spanwise`` OTel exporter (``OTEL_TRACES_EXPORTER=spanwise``)
   already writes them. Everything is flushed at interpreter exit.
@@ -13,12 +14,14 @@
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 from typing import TYPE_CHECKING
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import Span as OTelSpan
 
 from spanwise.instrumentations._content import content_settings, describe
@@ -101,12 +104,58 @@ def store_exporter_active(delta: int) -> None:
         _exporters_active += delta
 
 
+def _env_exporters() -> list[SpanExporter]:
+    """The exporters the standard variables ask for, for a provider spanwise sets up.
+
+    ``OTEL_TRACES_EXPORTER`` (``otlp``, ``console``, ``spanwise``, ``none``; comma list),
+    or, when it is unset, OTLP as soon as ``OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT`` is set.
+    The OTLP protocol is ``OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL``: ``http/protobuf``
+    (default) or ``grpc``; the SDK's exporters read the rest of their settings themselves.
+    """
+    names = os.environ.get("OTEL_TRACES_EXPORTER")
+    if names is None:
+        wants_otlp = any(
+            os.environ.get(v)
+            for v in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        )
+        names = "otlp" if wants_otlp else ""
+    exporters: list[SpanExporter] = []
+    for name in (n.strip().lower() for n in names.split(",")):
+        if name == "otlp":
+            protocol = os.environ.get(
+                "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+                os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+            )
+            if protocol.strip().lower() == "grpc":
+                from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+            else:
+                from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # type: ignore[assignment]
+                    OTLPSpanExporter,
+                )
+            exporters.append(OTLPSpanExporter())
+        elif name == "console":
+            from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+            exporters.append(ConsoleSpanExporter())
+        elif name == "spanwise":
+            from ._store_exporter import SpanwiseStoreExporter
+
+            exporters.append(SpanwiseStoreExporter())
+        elif name not in ("", "none"):
+            warn_once(
+                "exporter:" + name, "spanwise: OTEL_TRACES_EXPORTER=%s is not known; ignored", name
+            )
+    return exporters
+
+
 def ensure_provider() -> trace.TracerProvider:
     """The global tracer provider, with spanwise's assembler attached (set one if none)."""
     with _lock:
         current = trace.get_tracer_provider()
         if isinstance(current, trace.ProxyTracerProvider):
             provider = TracerProvider(resource=Resource.create())
+            for exporter in _env_exporters():
+                provider.add_span_processor(BatchSpanProcessor(exporter))
             trace.set_tracer_provider(provider)
             current = trace.get_tracer_provider()  # another thread may have won the race
             if current is provider:

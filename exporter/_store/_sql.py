@@ -27,6 +27,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
 )
 from sqlalchemy.engine import make_url
@@ -113,11 +114,25 @@ class SqlTraceStore:
                             f"The trace store at {self.uri} has schema version {row}, newer than "
                             f"this spanwise understands ({s.SCHEMA_VERSION}); upgrade spanwise"
                         )
+                    self._check_columns(conn)
                 return
             except DBAPIError as exc:
                 if attempt == _RETRIES - 1 or not _is_transient(exc):
                     raise
                 _backoff(attempt)
+
+    def _check_columns(self, conn: Connection) -> None:
+        """Refuse, clearly, a store whose tables differ from this schema version's."""
+        inspector = inspect(conn)
+        for table in s.metadata.sorted_tables:
+            found = {c["name"] for c in inspector.get_columns(table.name)}
+            missing = sorted(set(table.columns.keys()) - found)
+            if missing:
+                raise StoreSchemaError(
+                    f"The trace store at {self.uri} does not match this spanwise's schema "
+                    f"(table {table.name} lacks {', '.join(missing)}); it was written by a "
+                    "pre-release build: move it aside or set SPANWISE_TRACKING_URI elsewhere"
+                )
 
     # -- connections -------------------------------------------------------------------
 

@@ -146,3 +146,30 @@ def test_otel_traces_exporter_spanwise_under_opentelemetry_instrument(tmp_path: 
     assert [s.name for s in trace.data.spans] == ["request", "lookup"]
     assert trace.data.spans[0].span_type == "AGENT"  # from gen_ai.operation.name
     assert trace.info.state.value == "OK"
+
+
+def test_otlp_endpoint_alone_exports_as_well_as_storing(tmp_path: Path) -> None:
+    from otlp_receiver import OTLPReceiver
+
+    receiver = OTLPReceiver().start()
+    try:
+        _run(
+            tmp_path,
+            """
+            import spanwise
+
+            @spanwise.trace(span_type="TOOL")
+            def lookup(q):
+                return q
+
+            lookup("x")
+            """,
+            env={"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.http_endpoint, "OTEL_SERVICE_NAME": "lib"},
+        )
+        (span,) = receiver.spans  # flushed at exit
+    finally:
+        receiver.stop()
+    assert span["name"] == "lookup"
+    assert span["attributes"]["gen_ai.tool.name"] == "lookup"
+    assert span["resource"]["service.name"] == "lib"
+    assert _store(tmp_path).count() == 1

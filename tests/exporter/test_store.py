@@ -192,3 +192,14 @@ def test_postgresql_store(postgres_url: str) -> None:
     assert other.count() == 3
     store.close()
     other.close()
+
+
+def test_a_store_of_another_schema_is_a_clear_error(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:  # a pre-release build's traces table
+        conn.execute("CREATE TABLE traces (trace_id TEXT PRIMARY KEY, name TEXT, state TEXT)")
+    uri = f"sqlite:///{path}"
+    with pytest.raises(StoreSchemaError, match=r"table traces lacks .*start_time_ns"):
+        SqlTraceStore(uri)

@@ -1,9 +1,10 @@
-"""A local OpenAI-compatible server for tests, demos and benchmarks.
+"""A local OpenAI-compatible server for the demo, the tests and the benchmarks.
 
 Binds 127.0.0.1 on a free port, runs in a daemon thread, stops with ``stop()``. The
 model name picks the scenario: ``tools`` (two tool calls), ``error-404``, ``error-500``,
-``slow`` (sleeps 2 s), ``quirks`` (choice index null, no usage), ``no-choices``; anything
-else answers with text. ``stream=True`` answers with server-sent events, split into
+``slow`` (sleeps 2 s), ``quirks`` (choice index null, no usage), ``no-choices``. Any
+other model behaves like a tool-using assistant: offered tools and no tool result yet,
+it calls the first tool; given tool results, it answers from them; else it answers text. ``stream=True`` answers with server-sent events, split into
 ``chunks`` pieces (request field ``x_chunks``, default 5); ``stream_options.include_usage``
 adds the usage chunk. Every request's headers and body are kept in ``requests``.
 """
@@ -130,7 +131,35 @@ class FakeOpenAI:
         if body.get("stream"):
             return self._stream(request, body, model, legacy)
         n = int(body.get("n") or 1)
-        if legacy:
+        messages = body.get("messages") or []
+        tool_results = [m.get("content") for m in messages if m.get("role") == "tool"]
+        if body.get("tools") and not tool_results and model != "tools" and not legacy:
+            tool = body["tools"][0]["function"]
+            args = json.dumps(
+                {"city": "Paris"} if "city" in json.dumps(tool.get("parameters")) else {}
+            )
+            call = {
+                "id": "call_demo",
+                "type": "function",
+                "function": {"name": tool["name"], "arguments": args},
+            }
+            choices = [
+                {
+                    "index": 0,
+                    "finish_reason": "tool_calls",
+                    "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                }
+            ]
+        elif tool_results and not legacy:
+            answer = f"Here is what I found: {tool_results[-1]}"
+            choices = [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": answer},
+                }
+            ]
+        elif legacy:
             choices = [
                 {"index": i, "text": TEXT, "finish_reason": "stop", "logprobs": None}
                 for i in range(n)

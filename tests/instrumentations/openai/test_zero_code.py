@@ -1,0 +1,124 @@
+"""Zero-code: an app that never imports spanwise, under `opentelemetry-instrument`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from otlp_receiver import OTLPReceiver
+
+pytestmark = pytest.mark.slow
+
+APP = textwrap.dedent(
+    """
+    import os, openai
+    client = openai.OpenAI(base_url=os.environ["FAKE_BASE_URL"], api_key="sk-zero-code", max_retries=0)
+    client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "secret prompt"}])
+    for _ in client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True):
+        pass
+    print("done")
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[OTLPReceiver]:
+    server = OTLPReceiver().start()
+    yield server
+    server.stop()
+
+
+def _run(tmp_path: Path, fake_server: Any, env: dict[str, str]) -> None:
+    instrument = shutil.which("opentelemetry-instrument", path=str(Path(sys.executable).parent))
+    assert instrument is not None
+    (tmp_path / "app.py").write_text(APP)
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SPANWISE_"))}
+    full |= {
+        "FAKE_BASE_URL": fake_server.base_url,
+        "SPANWISE_TRACKING_URI": "none",
+        "OTEL_SERVICE_NAME": "zero-code-app",
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
+    } | env
+    result = subprocess.run(
+        [instrument, sys.executable, "app.py"],
+        cwd=tmp_path,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "done"
+
+
+def _chat_spans(receiver: OTLPReceiver, before: int) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        spans = [s for s in receiver.spans[before:] if s["name"] == "chat gpt-4o-mini"]
+        if len(spans) >= 2:
+            return spans
+        time.sleep(0.05)
+    return [s for s in receiver.spans[before:] if s["name"] == "chat gpt-4o-mini"]
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
+def test_zero_code_exports_metadata_only(
+    tmp_path: Path, fake_server: Any, receiver: OTLPReceiver, protocol: str
+) -> None:
+    before = len(receiver.spans)
+    endpoint = receiver.grpc_endpoint if protocol == "grpc" else receiver.http_endpoint
+    _run(
+        tmp_path,
+        fake_server,
+        {"OTEL_EXPORTER_OTLP_PROTOCOL": protocol, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint},
+    )
+    plain, streamed = _chat_spans(receiver, before)
+    assert plain["scope"] == "spanwise.instrumentations.openai"
+    assert plain["resource"]["service.name"] == "zero-code-app"
+    assert plain["attributes"]["gen_ai.provider.name"] == "openai"
+    assert plain["attributes"]["gen_ai.usage.input_tokens"] == 12
+    assert streamed["attributes"]["gen_ai.request.stream"] is True
+    everything = repr(receiver.spans[before:])
+    assert "secret prompt" not in everything and "gen_ai.input.messages" not in everything
+    assert "sk-zero-code" not in everything
+
+
+def test_zero_code_content_when_the_env_asks(
+    tmp_path: Path, fake_server: Any, receiver: OTLPReceiver
+) -> None:
+    before = len(receiver.spans)
+    _run(
+        tmp_path,
+        fake_server,
+        {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.http_endpoint,
+            "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true",
+        },
+    )
+    plain, _ = _chat_spans(receiver, before)
+    assert "secret prompt" in plain["attributes"]["gen_ai.input.messages"]
+
+
+def test_zero_code_can_be_disabled(
+    tmp_path: Path, fake_server: Any, receiver: OTLPReceiver
+) -> None:
+    before = len(receiver.spans)
+    _run(
+        tmp_path,
+        fake_server,
+        {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.http_endpoint,
+            "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "spanwise_openai",
+        },
+    )
+    time.sleep(0.5)
+    assert [s for s in receiver.spans[before:] if s["name"].startswith("chat")] == []
