@@ -27,6 +27,7 @@ USAGE = {
     "prompt_tokens_details": {"cached_tokens": 4},
     "completion_tokens_details": {"reasoning_tokens": 2},
 }
+WEATHER = {"city": "Paris", "temp_c": 21}
 TOOL_CALLS = [
     {
         "id": "call_1",
@@ -127,6 +128,8 @@ class FakeOpenAI:
                     "usage": {"prompt_tokens": 5, "total_tokens": 5},
                 },
             )
+        if path.endswith("/responses"):
+            return self._responses(request, body, model)
         legacy = path.endswith("/completions") and not path.endswith("/chat/completions")
         if body.get("stream"):
             return self._stream(request, body, model, legacy)
@@ -157,6 +160,14 @@ class FakeOpenAI:
                     "index": 0,
                     "finish_reason": "stop",
                     "message": {"role": "assistant", "content": answer},
+                }
+            ]
+        elif (body.get("response_format") or {}).get("type") == "json_schema":
+            choices = [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": json.dumps(WEATHER)},
                 }
             ]
         elif legacy:
@@ -196,6 +207,76 @@ class FakeOpenAI:
         if model == "no-choices":
             payload["choices"] = None
         return self._json(request, 200, payload)
+
+    def _responses(self, request: BaseHTTPRequestHandler, body: dict[str, Any], model: str) -> None:
+        """The Responses API: a text answer (JSON if a json_schema format is asked)."""
+        fmt = ((body.get("text") or {}).get("format") or {}).get("type")
+        text = json.dumps(WEATHER) if fmt == "json_schema" else TEXT
+        response: dict[str, Any] = {
+            "id": "resp_123",
+            "object": "response",
+            "created_at": 1700000000,
+            "status": "completed",
+            "model": f"{model}-2024-07-18",
+            "parallel_tool_calls": True,
+            "tool_choice": "auto",
+            "tools": [],
+            "output": [
+                {
+                    "type": "message",
+                    "id": "msg_1",
+                    "status": "completed",
+                    "role": "assistant",
+                    "content": [{"type": "output_text", "text": text, "annotations": []}],
+                }
+            ],
+            "usage": {
+                "input_tokens": 12,
+                "output_tokens": 9,
+                "total_tokens": 21,
+                "input_tokens_details": {"cached_tokens": 4},
+                "output_tokens_details": {"reasoning_tokens": 2},
+            },
+        }
+        if not body.get("stream"):
+            return self._json(request, 200, response)
+        request.send_response(200)
+        request.send_header("content-type", "text/event-stream")
+        request.send_header("transfer-encoding", "chunked")
+        request.end_headers()
+        pending = {**response, "status": "in_progress", "output": []}
+        item = response["output"][0]
+        where = {"item_id": "msg_1", "output_index": 0, "content_index": 0}
+        events: list[dict[str, Any]] = [
+            {"type": "response.created", "response": pending},
+            {
+                "type": "response.output_item.added",
+                "output_index": 0,
+                "item": {**item, "status": "in_progress", "content": []},
+            },
+            {
+                "type": "response.content_part.added",
+                **where,
+                "part": {"type": "output_text", "text": "", "annotations": []},
+            },
+        ]
+        for part in _split(text, 5):
+            events.append(
+                {"type": "response.output_text.delta", **where, "delta": part, "logprobs": []}
+            )
+        events += [
+            {"type": "response.output_text.done", **where, "text": text, "logprobs": []},
+            {"type": "response.content_part.done", **where, "part": item["content"][0]},
+            {"type": "response.output_item.done", "output_index": 0, "item": item},
+            {"type": "response.completed", "response": response},
+        ]
+        for number, event in enumerate(events):
+            event["sequence_number"] = number
+        for event in events:
+            self._write_chunk(
+                request, f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+            )
+        self._write_chunk(request, b"")
 
     def _chunks(self, body: dict[str, Any], model: str, legacy: bool) -> list[dict[str, Any]]:
         pieces = int(body.get("x_chunks") or 5)

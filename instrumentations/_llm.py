@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,10 @@ from ._serialize import dumps_bounded
 
 __all__ = ["LLMCall", "Settings"]
 
+# Set while a model call's SDK method runs: a spanwise wrapper reached from inside
+# another (an SDK helper calling a patched method) passes through, one span per call.
+_in_call: ContextVar[bool] = ContextVar("spanwise_in_model_call", default=False)
+
 
 @dataclass(slots=True)
 class Settings:
@@ -38,7 +43,9 @@ class Settings:
     log_traces: bool = True
 
     def enabled(self) -> bool:
-        return self.active and self.log_traces and is_instrumentation_enabled()
+        return (
+            self.active and self.log_traces and not _in_call.get() and is_instrumentation_enabled()
+        )
 
     def capture_content(self) -> bool:
         return content_settings().capture(explicit=self.explicit)
@@ -47,7 +54,7 @@ class Settings:
 class LLMCall:
     """One model call's span."""
 
-    __slots__ = ("_done", "_token", "capture", "max_bytes", "span", "started")
+    __slots__ = ("_done", "_nested", "_token", "capture", "max_bytes", "span", "started")
 
     def __init__(self, settings: Settings, name: str, attributes: Mapping[str, Any]) -> None:
         content = content_settings()
@@ -56,6 +63,7 @@ class LLMCall:
         self.span = settings.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
         self.started = time.monotonic()
         self._token: object | None = None
+        self._nested: object | None = None
         self._done = False
 
     @classmethod
@@ -69,9 +77,13 @@ class LLMCall:
     def enter(self) -> None:
         """Current while the SDK call runs, so HTTP spans nest under it."""
         self._token = otel_context.attach(trace.set_span_in_context(self.span))
+        self._nested = _in_call.set(True)
 
     def exit(self) -> None:
         token, self._token = self._token, None
+        nested, self._nested = self._nested, None
+        if nested is not None:
+            _in_call.reset(nested)  # type: ignore[arg-type]
         if token is not None:
             otel_context.detach(token)  # type: ignore[arg-type]
 

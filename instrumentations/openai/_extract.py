@@ -25,6 +25,10 @@ __all__ = [
     "items",
     "output_messages",
     "provider_attributes",
+    "responses_input_messages",
+    "responses_output",
+    "responses_request_attributes",
+    "responses_response_attributes",
     "tool_definitions",
     "usage_attributes",
 ]
@@ -183,7 +187,8 @@ def output_messages(choices: Any) -> list[dict[str, Any]]:
 def tool_definitions(tools: Any) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for tool in items(tools):
-        function = get(tool, "function")
+        # Chat Completions nest the function; the Responses API puts it at the top.
+        function = get(tool, "function") or (tool if get(tool, "type") == "function" else None)
         if function is None:
             out.append(
                 {"type": str(get(tool, "type", "unknown")), "name": str(get(tool, "name", ""))}
@@ -313,5 +318,114 @@ def embeddings_response_attributes(response: Any) -> dict[str, Any]:
         vector = get(data[0], "embedding")
         if isinstance(vector, list):
             attrs[G.EMBEDDINGS_DIMENSION_COUNT] = len(vector)  # pyright: ignore[reportUnknownArgumentType]
+    attrs.update(usage_attributes(get(response, "usage")))
+    return attrs
+
+
+# -- the Responses API -----------------------------------------------------------------------
+
+
+def responses_request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    attrs: dict[str, Any] = {G.OPERATION_NAME: OperationName.CHAT}
+    if kwargs.get("model") is not None:
+        attrs[G.REQUEST_MODEL] = str(kwargs["model"])
+    for key, name in (("temperature", G.REQUEST_TEMPERATURE), ("top_p", G.REQUEST_TOP_P)):
+        value = kwargs.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            attrs[name] = float(value)
+    if isinstance(kwargs.get("max_output_tokens"), int):
+        attrs[G.REQUEST_MAX_TOKENS] = kwargs["max_output_tokens"]
+    # parse() takes a pydantic class as text_format; create() a text.format dict.
+    output_type = _output_type(kwargs.get("text_format") or get(kwargs.get("text"), "format"))
+    if output_type is not None:
+        attrs[G.OUTPUT_TYPE] = output_type
+    if kwargs.get("stream") is True:
+        attrs[G.REQUEST_STREAM] = True
+    return attrs
+
+
+def responses_input_messages(value: Any) -> list[dict[str, Any]]:
+    """``input`` (a string, or a list of messages and items) in the parts format."""
+    if isinstance(value, str):
+        return [{"role": "user", "parts": [{"type": "text", "content": value}]}]
+    out: list[dict[str, Any]] = []
+    for item in items(value):
+        kind = get(item, "type")
+        if kind == "function_call_output":
+            response = get(item, "output")
+            out.append(
+                {
+                    "role": "tool",
+                    "parts": [
+                        {
+                            "type": "tool_call_response",
+                            "id": get(item, "call_id"),
+                            "response": response,
+                        }
+                    ],
+                }
+            )
+        elif kind == "function_call":
+            out.append(
+                {
+                    "role": "assistant",
+                    "parts": [
+                        {
+                            "type": "tool_call",
+                            "id": get(item, "call_id"),
+                            "name": str(get(item, "name", "")),
+                            "arguments": _arguments(get(item, "arguments")),
+                        }
+                    ],
+                }
+            )
+        else:
+            out.append(
+                {
+                    "role": str(get(item, "role", "user")),
+                    "parts": _content_parts(get(item, "content")),
+                }
+            )
+    return out
+
+
+def responses_output(response: Any) -> tuple[list[dict[str, Any]], str]:
+    """The output message (parts format) and its finish reason."""
+    parts: list[dict[str, Any]] = []
+    for item in items(get(response, "output")):
+        kind = get(item, "type")
+        if kind == "message":
+            parts += _content_parts(get(item, "content"))
+        elif kind == "function_call":
+            parts.append(
+                {
+                    "type": "tool_call",
+                    "id": get(item, "call_id"),
+                    "name": str(get(item, "name", "")),
+                    "arguments": _arguments(get(item, "arguments")),
+                }
+            )
+        elif kind == "reasoning":
+            summary = " ".join(str(get(s, "text", "")) for s in items(get(item, "summary")))
+            if summary:
+                parts.append({"type": "reasoning", "content": summary})
+    status = str(get(response, "status") or "completed")
+    has_calls = any(p["type"] == "tool_call" for p in parts)
+    reason = (
+        "tool_call"
+        if has_calls
+        else {"completed": "stop", "incomplete": "length"}.get(status, status)
+    )
+    return parts, reason
+
+
+def responses_response_attributes(response: Any) -> dict[str, Any]:
+    attrs: dict[str, Any] = {}
+    if get(response, "id") is not None:
+        attrs[G.RESPONSE_ID] = str(get(response, "id"))
+    if get(response, "model") is not None:
+        attrs[G.RESPONSE_MODEL] = str(get(response, "model"))
+    if get(response, "output") is not None:
+        attrs[G.RESPONSE_FINISH_REASONS] = [responses_output(response)[1]]
     attrs.update(usage_attributes(get(response, "usage")))
     return attrs

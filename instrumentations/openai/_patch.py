@@ -18,7 +18,15 @@ from .._safety import report_internal_error
 from .._stream import AsyncStreamProxy, StreamHandler, SyncStreamProxy
 from . import _extract as x
 
-__all__ = ["CHAT", "COMPLETIONS", "EMBEDDINGS", "Operation", "async_wrapper", "sync_wrapper"]
+__all__ = [
+    "CHAT",
+    "COMPLETIONS",
+    "EMBEDDINGS",
+    "RESPONSES",
+    "Operation",
+    "async_wrapper",
+    "sync_wrapper",
+]
 
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
@@ -150,9 +158,88 @@ class _Completions(Operation):
         return ChatStreamHandler(call, legacy=True)
 
 
+class _Responses(Operation):
+    """The Responses API: ``instructions`` are system instructions given apart."""
+
+    operation = OperationName.CHAT
+    span_type = SpanType.CHAT_MODEL.value
+
+    def request_attributes(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return x.responses_request_attributes(kwargs)
+
+    def request_content(self, call: LLMCall, kwargs: dict[str, Any]) -> None:
+        instructions = kwargs.get("instructions")
+        if isinstance(instructions, str):
+            call.set_content(
+                GenAIAttributes.SYSTEM_INSTRUCTIONS, [{"type": "text", "content": instructions}]
+            )
+        call.set_content(
+            GenAIAttributes.INPUT_MESSAGES, x.responses_input_messages(kwargs.get("input"))
+        )
+        call.set_content(GenAIAttributes.TOOL_DEFINITIONS, x.tool_definitions(kwargs.get("tools")))
+
+    def response(self, call: LLMCall, response: Any) -> None:
+        call.set_attributes(x.responses_response_attributes(response))
+        parts, reason = x.responses_output(response)
+        call.set_content(
+            GenAIAttributes.OUTPUT_MESSAGES,
+            [{"role": "assistant", "parts": parts, "finish_reason": reason}],
+        )
+
+    def stream_handler(self, call: LLMCall) -> StreamHandler:
+        return ResponsesStreamHandler(call, self)
+
+
 CHAT = _Chat()
 EMBEDDINGS = _Embeddings()
 COMPLETIONS = _Completions()
+RESPONSES = _Responses()
+
+
+class ResponsesStreamHandler(StreamHandler):
+    """Responses API events: the final response arrives whole in ``response.completed``
+    (or ``.incomplete``/``.failed``); text deltas keep what an early stop received."""
+
+    def __init__(self, call: LLMCall, operation: _Responses) -> None:
+        super().__init__()
+        self._call = call
+        self._operation = operation
+        self._first = True
+        self._final: Any = None
+        self._text: list[str] = []
+
+    def _process_chunk(self, chunk: Any) -> None:
+        if self._first:
+            self._first = False
+            self._call.first_chunk()
+        kind = str(x.get(chunk, "type") or "")
+        if kind == "response.output_text.delta":
+            self._text.append(str(x.get(chunk, "delta") or ""))
+        elif kind in ("response.completed", "response.incomplete", "response.failed"):
+            self._final = x.get(chunk, "response")
+
+    def _record(self) -> None:
+        if self._final is not None:
+            self._operation.response(self._call, self._final)
+        elif self._text:
+            self._call.set_content(
+                GenAIAttributes.OUTPUT_MESSAGES,
+                [
+                    {
+                        "role": "assistant",
+                        "parts": [{"type": "text", "content": "".join(self._text)}],
+                        "finish_reason": "error",
+                    }
+                ],
+            )
+
+    def _on_stream_end(self) -> None:
+        self._record()
+        self._call.succeed()
+
+    def _on_stream_error(self, error: BaseException) -> None:
+        self._record()
+        self._call.fail(error)
 
 
 class ChatStreamHandler(StreamHandler):
