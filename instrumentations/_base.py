@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from opentelemetry import trace
+from opentelemetry import metrics, trace
 from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 
 from spanwise.semconv import SCHEMA_URL
 
-from ._llm import Settings
+from ._llm import Metrics, Settings
 from ._safety import warn_once
 from ._tracer import _version
 
@@ -49,16 +49,24 @@ class SpanwiseInstrumentor(BaseInstrumentor):  # type: ignore[misc]
                 conflict,
             )
             return
+        tracer_name = f"spanwise.instrumentations.{type(self).__module__.split('.')[-1]}"
         tracer = trace.get_tracer(
-            f"spanwise.instrumentations.{type(self).__module__.split('.')[-1]}",
+            tracer_name,
             _version(),
             tracer_provider=kwargs.get("tracer_provider"),
             schema_url=SCHEMA_URL,
         )
         # `explicit`: asked for by code (autolog) -> content recorded unless the env says
         # no; plain instrument() and zero-code record metadata only (OTel's default).
+        meter = metrics.get_meter(
+            tracer_name,
+            _version(),
+            meter_provider=kwargs.get("meter_provider"),
+            schema_url=SCHEMA_URL,
+        )
         self._settings = Settings(
             tracer=tracer,
+            metrics=Metrics(meter),
             explicit=bool(kwargs.get("capture_content_explicit", False)),
             log_traces=bool(kwargs.get("log_traces", True)),
         )

@@ -17,19 +17,56 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+from opentelemetry.metrics import Meter
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
-from spanwise.semconv import ErrorAttributes, GenAIAttributes, SpanwiseAttributes
+from spanwise.semconv import (
+    ErrorAttributes,
+    GenAIAttributes,
+    GenAIMetrics,
+    ServerAttributes,
+    SpanwiseAttributes,
+)
 
 from ._content import content_settings
 from ._safety import report_internal_error
 from ._serialize import dumps_bounded
 
-__all__ = ["LLMCall", "Settings"]
+__all__ = ["LLMCall", "Metrics", "Settings"]
 
 # Set while a model call's SDK method runs: a spanwise wrapper reached from inside
 # another (an SDK helper calling a patched method) passes through, one span per call.
 _in_call: ContextVar[bool] = ContextVar("spanwise_in_model_call", default=False)
+
+
+class Metrics:
+    """The two GenAI client histograms (no-ops unless a MeterProvider is set)."""
+
+    def __init__(self, meter: Meter) -> None:
+        self.duration = meter.create_histogram(
+            GenAIMetrics.CLIENT_OPERATION_DURATION,
+            unit="s",
+            description="GenAI operation duration",
+            explicit_bucket_boundaries_advisory=list(GenAIMetrics.DURATION_BUCKETS),
+        )
+        self.tokens = meter.create_histogram(
+            GenAIMetrics.CLIENT_TOKEN_USAGE,
+            unit="{token}",
+            description="Number of input and output tokens used",
+            explicit_bucket_boundaries_advisory=[float(b) for b in GenAIMetrics.TOKEN_BUCKETS],
+        )
+
+
+# Span attributes that are also metric attributes.
+_METRIC_KEYS = (
+    GenAIAttributes.OPERATION_NAME,
+    GenAIAttributes.PROVIDER_NAME,
+    GenAIAttributes.REQUEST_MODEL,
+    GenAIAttributes.RESPONSE_MODEL,
+    ServerAttributes.ADDRESS,
+    ServerAttributes.PORT,
+    ErrorAttributes.TYPE,
+)
 
 
 @dataclass(slots=True)
@@ -39,6 +76,7 @@ class Settings:
 
     tracer: Tracer
     explicit: bool  # asked for by code (autolog): content is recorded unless the env says no
+    metrics: Metrics | None = None
     active: bool = True
     log_traces: bool = True
 
@@ -54,7 +92,17 @@ class Settings:
 class LLMCall:
     """One model call's span."""
 
-    __slots__ = ("_done", "_nested", "_token", "capture", "max_bytes", "span", "started")
+    __slots__ = (
+        "_attributes",
+        "_done",
+        "_metrics",
+        "_nested",
+        "_token",
+        "capture",
+        "max_bytes",
+        "span",
+        "started",
+    )
 
     def __init__(self, settings: Settings, name: str, attributes: Mapping[str, Any]) -> None:
         content = content_settings()
@@ -62,6 +110,9 @@ class LLMCall:
         self.max_bytes = content.max_bytes
         self.span = settings.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
         self.started = time.monotonic()
+        self._metrics = settings.metrics
+        # What the metrics need, gathered as attributes are set (spans are write-only).
+        self._attributes: dict[str, Any] = dict(attributes)
         self._token: object | None = None
         self._nested: object | None = None
         self._done = False
@@ -95,6 +146,7 @@ class LLMCall:
     def set_attributes(self, attributes: Mapping[str, Any]) -> None:
         if attributes:
             self.span.set_attributes(attributes)
+            self._attributes.update(attributes)
 
     def first_chunk(self) -> None:
         self.span.set_attribute(
@@ -104,7 +156,24 @@ class LLMCall:
     def succeed(self) -> None:
         if not self._done:
             self._done = True
+            self._record_metrics()
             self.span.end()
+
+    def _record_metrics(self) -> None:
+        if self._metrics is None:
+            return
+        try:
+            labels = {k: self._attributes[k] for k in _METRIC_KEYS if k in self._attributes}
+            self._metrics.duration.record(time.monotonic() - self.started, labels)
+            for key, kind in (
+                (GenAIAttributes.USAGE_INPUT_TOKENS, GenAIMetrics.TOKEN_TYPE_INPUT),
+                (GenAIAttributes.USAGE_OUTPUT_TOKENS, GenAIMetrics.TOKEN_TYPE_OUTPUT),
+            ):
+                count = self._attributes.get(key)
+                if isinstance(count, int):
+                    self._metrics.tokens.record(count, {**labels, GenAIAttributes.TOKEN_TYPE: kind})
+        except Exception as exc:
+            report_internal_error("model metrics", exc)
 
     def fail(self, error: BaseException) -> None:
         """The SDK's exception: recorded here, re-raised unchanged by the caller."""
@@ -112,11 +181,13 @@ class LLMCall:
             return
         self._done = True
         try:
+            self._attributes[ErrorAttributes.TYPE] = type(error).__qualname__
             self.span.set_attribute(ErrorAttributes.TYPE, type(error).__qualname__)
             self.span.record_exception(error)
             self.span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
         except Exception as exc:
             report_internal_error("model span failure", exc)
+        self._record_metrics()
         self.span.end()
 
 

@@ -7,7 +7,7 @@ spanwise's own namespace (:class:`SpanwiseAttributes`, :class:`SpanwiseEvents`).
 
 from __future__ import annotations
 
-from ._gen_ai import SCHEMA_URL, GenAIAttributes, OperationName, ProviderName
+from ._gen_ai import SCHEMA_URL, GenAIAttributes, GenAIMetrics, OperationName, ProviderName
 from ._otel import ErrorAttributes, ExceptionAttributes, ServerAttributes
 from ._span_type import OPERATION_BY_SPAN_TYPE, SPAN_TYPE_BY_OPERATION, SpanType
 from ._spanwise import SpanwiseAttributes, SpanwiseEvents
@@ -19,6 +19,7 @@ __all__ = [
     "ErrorAttributes",
     "ExceptionAttributes",
     "GenAIAttributes",
+    "GenAIMetrics",
     "OperationName",
     "ProviderName",
     "ServerAttributes",

@@ -11,6 +11,7 @@ from typing import Final
 __all__ = [
     "SCHEMA_URL",
     "GenAIAttributes",
+    "GenAIMetrics",
     "OperationName",
     "ProviderName",
 ]
@@ -73,6 +74,47 @@ class GenAIAttributes:
     SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"
     INPUT_MESSAGES: Final = "gen_ai.input.messages"
     OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
+
+
+class GenAIMetrics:
+    """Metric names and the advised histogram buckets (v1.41.0)."""
+
+    CLIENT_OPERATION_DURATION: Final = "gen_ai.client.operation.duration"
+    CLIENT_TOKEN_USAGE: Final = "gen_ai.client.token.usage"
+    DURATION_BUCKETS: Final = (
+        0.01,
+        0.02,
+        0.04,
+        0.08,
+        0.16,
+        0.32,
+        0.64,
+        1.28,
+        2.56,
+        5.12,
+        10.24,
+        20.48,
+        40.96,
+        81.92,
+    )
+    TOKEN_BUCKETS: Final = (
+        1,
+        4,
+        16,
+        64,
+        256,
+        1024,
+        4096,
+        16384,
+        65536,
+        262144,
+        1048576,
+        4194304,
+        16777216,
+        67108864,
+    )
+    TOKEN_TYPE_INPUT: Final = "input"
+    TOKEN_TYPE_OUTPUT: Final = "output"
 
 
 class OperationName:
