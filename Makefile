@@ -9,7 +9,12 @@ BENCH  := $(VENV)/.bench-installed
 # Keep the repo root off sys.path: run pytest's script, not `python -m pytest`.
 PYTEST := $(VENV)/bin/pytest
 
-.PHONY: install test test-fast demo bench lint clean
+# The oldest OpenAI SDK spanwise supports, in a venv of its own (httpx<0.28: openai
+# 1.40 passes `proxies`, which httpx 0.28 removed).
+OLDEST     := .venv-openai-oldest
+OLDEST_PIP := $(OLDEST)/.installed
+
+.PHONY: install test test-fast test-openai-oldest demo bench lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +30,18 @@ $(BENCH): pyproject.toml setup.py | $(PY)
 
 install: $(DEV)
 
-test: $(DEV)
+test: $(DEV) $(OLDEST_PIP)
 	$(PYTEST) -q
+	$(OLDEST)/bin/pytest -q -p no:cacheprovider tests/instrumentations/openai
+
+test-openai-oldest: $(OLDEST_PIP)
+	$(OLDEST)/bin/pytest -q tests/instrumentations/openai
+
+$(OLDEST_PIP): pyproject.toml setup.py
+	test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install -q --upgrade pip
+	$(OLDEST)/bin/python -m pip install -q -e . 'openai==1.40.0' 'httpx<0.28' pytest pytest-asyncio pytest-timeout jsonschema pyyaml
+	touch $@
 
 test-fast: $(DEV)
 	$(PYTEST) -q -m "not slow"
@@ -47,4 +62,4 @@ lint: $(DEV)
 	$(VENV)/bin/pyright
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) $(OLDEST) build dist *.egg-info .pytest_cache

@@ -27,16 +27,24 @@ def _points(reader: InMemoryMetricReader) -> dict[str, list[Any]]:
 def test_duration_and_token_histograms(fake_server: Any) -> None:
     reader = InMemoryMetricReader()
     instrumentor = OpenAIInstrumentor()
-    instrumentor.instrument(tracer_provider=TracerProvider(), meter_provider=MeterProvider([reader]))
+    instrumentor.instrument(
+        tracer_provider=TracerProvider(), meter_provider=MeterProvider([reader])
+    )
     try:
         client = openai.OpenAI(base_url=fake_server.base_url, api_key="k", max_retries=0)
-        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+        )
         with pytest.raises(openai.NotFoundError):
-            client.chat.completions.create(model="error-404", messages=[{"role": "user", "content": "hi"}])
+            client.chat.completions.create(
+                model="error-404", messages=[{"role": "user", "content": "hi"}]
+            )
     finally:
         instrumentor.uninstrument()
     points = _points(reader)
-    durations = {p.attributes.get("error.type"): p for p in points["gen_ai.client.operation.duration"]}
+    durations = {
+        p.attributes.get("error.type"): p for p in points["gen_ai.client.operation.duration"]
+    }
     ok, failed = durations[None], durations["NotFoundError"]
     assert ok.count == 1 and 0 < ok.sum < 5
     assert ok.attributes["gen_ai.operation.name"] == "chat"
