@@ -8,6 +8,7 @@ model. Skipped with the reason where ../shared is absent.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 from pathlib import Path
@@ -81,10 +82,8 @@ def _expected(interaction: dict[str, Any]) -> dict[str, Any]:
             if line.startswith("data:") and line[5:].strip() not in ("", "[DONE]"):
                 documents.append(json.loads(line[5:]))
     elif text.strip():
-        try:
+        with contextlib.suppress(ValueError):  # a non-JSON error page
             documents.append(json.loads(text))
-        except ValueError:
-            pass
     expected: dict[str, Any] = {"status": status}
     for doc in documents:
         doc = doc.get("response", doc) if isinstance(doc.get("response"), dict) else doc
