@@ -85,8 +85,9 @@ def _expected(interaction: dict[str, Any]) -> dict[str, Any]:
         with contextlib.suppress(ValueError):  # a non-JSON error page
             documents.append(json.loads(text))
     expected: dict[str, Any] = {"status": status}
-    for doc in documents:
-        doc = doc.get("response", doc) if isinstance(doc.get("response"), dict) else doc
+    for document in documents:
+        # Responses API events carry the response object inside.
+        doc = document["response"] if isinstance(document.get("response"), dict) else document
         if (
             doc.get("id")
             and "id" not in expected
