@@ -295,13 +295,19 @@ def usage_attributes(usage: Any) -> dict[str, Any]:
     return attrs
 
 
-def chat_response_attributes(response: Any) -> dict[str, Any]:
-    """Metadata of a chat response (no content); tolerant of missing fields."""
+def _identity(response: Any) -> dict[str, Any]:
+    """``gen_ai.response.id`` and ``.model``, where the response has them."""
     attrs: dict[str, Any] = {}
     if get(response, "id") is not None:
         attrs[G.RESPONSE_ID] = str(get(response, "id"))
     if get(response, "model") is not None:
         attrs[G.RESPONSE_MODEL] = str(get(response, "model"))
+    return attrs
+
+
+def chat_response_attributes(response: Any) -> dict[str, Any]:
+    """Metadata of a chat response (no content); tolerant of missing fields."""
+    attrs = _identity(response)
     reasons = [str(get(c, "finish_reason") or "error") for c in items(get(response, "choices"))]
     if reasons:
         attrs[G.RESPONSE_FINISH_REASONS] = reasons
@@ -310,9 +316,7 @@ def chat_response_attributes(response: Any) -> dict[str, Any]:
 
 
 def embeddings_response_attributes(response: Any) -> dict[str, Any]:
-    attrs: dict[str, Any] = {}
-    if get(response, "model") is not None:
-        attrs[G.RESPONSE_MODEL] = str(get(response, "model"))
+    attrs = _identity(response)
     data = items(get(response, "data"))
     if data:
         vector = get(data[0], "embedding")
@@ -420,11 +424,7 @@ def responses_output(response: Any) -> tuple[list[dict[str, Any]], str]:
 
 
 def responses_response_attributes(response: Any) -> dict[str, Any]:
-    attrs: dict[str, Any] = {}
-    if get(response, "id") is not None:
-        attrs[G.RESPONSE_ID] = str(get(response, "id"))
-    if get(response, "model") is not None:
-        attrs[G.RESPONSE_MODEL] = str(get(response, "model"))
+    attrs = _identity(response)
     if get(response, "output") is not None:
         attrs[G.RESPONSE_FINISH_REASONS] = [responses_output(response)[1]]
     attrs.update(usage_attributes(get(response, "usage")))
