@@ -5,7 +5,10 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 DEV    := $(VENV)/.dev-installed
-BENCH  := $(VENV)/.bench-installed
+# Benchmarks get their own venv: the peers they compare with register `openai`
+# instrumentor entry points that `opentelemetry-instrument` tests must not see.
+BENCH_VENV := .venv-bench
+BENCH      := $(BENCH_VENV)/.installed
 # Keep the repo root off sys.path: run pytest's script, not `python -m pytest`.
 PYTEST := $(VENV)/bin/pytest
 
@@ -24,8 +27,10 @@ $(DEV): pyproject.toml setup.py | $(PY)
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-$(BENCH): pyproject.toml setup.py | $(PY)
-	$(PY) -m pip install -q -e '.[dev,bench]'
+$(BENCH): pyproject.toml setup.py
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install -q -e '.[dev,bench]'
 	touch $@
 
 install: $(DEV)
@@ -50,7 +55,7 @@ demo: $(DEV)
 	cd examples && ../$(PY) openai_agent.py
 
 bench: $(BENCH)
-	$(PY) benchmarks/run.py
+	$(BENCH_VENV)/bin/python benchmarks/run.py
 
 # pyright cannot follow setuptools' package-dir import hook: give it a symlink tree
 # laid out like the installed package.
@@ -62,4 +67,4 @@ lint: $(DEV)
 	$(VENV)/bin/pyright
 
 clean:
-	rm -rf $(VENV) $(OLDEST) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) $(OLDEST) $(BENCH_VENV) build dist *.egg-info .pytest_cache

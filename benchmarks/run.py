@@ -32,6 +32,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def main() -> None:
+    import bench_openai
     import bench_store
     import bench_tracing
 
@@ -39,6 +40,7 @@ def main() -> None:
         "Per-call overhead (trivial function)": bench_tracing.overhead(),
         "Payload: time added on the calling thread": bench_tracing.payload(),
         "Store": [bench_store.ingest(), bench_store.pipeline(), *bench_store.search()],
+        "OpenAI: latency added per call (local server, content capture on)": bench_openai.run(),
     }
     out = [f"Python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}"]
     for title, rows in sections.items():

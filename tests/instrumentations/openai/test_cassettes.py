@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 
 import openai
 import pytest
-from cassette_server import CassetteServer, load, request_json, response_body
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import semconv_check
+from cassette_server import CassetteServer, load, request_json, response_body
 
 pytestmark = pytest.mark.slow
 

@@ -8,10 +8,10 @@ from typing import Any
 import openai
 import pydantic
 import pytest
-from fake_openai import TEXT
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import semconv_check
+from fake_openai import TEXT
 
 MESSAGES = [{"role": "user", "content": "Weather in Paris?"}]
 

@@ -8,9 +8,10 @@ from typing import Any
 
 import openai
 import pytest
-from fake_openai import TEXT
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from fake_openai import TEXT
 
 MESSAGES = [{"role": "user", "content": "Weather in Paris?"}]
 

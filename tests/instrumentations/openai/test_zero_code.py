@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from otlp_receiver import OTLPReceiver
 
 pytestmark = pytest.mark.slow
