@@ -16,7 +16,7 @@ import wrapt  # pyright: ignore[reportMissingTypeStubs]
 
 from ._safety import report_internal_error
 
-__all__ = ["AsyncStreamProxy", "StreamHandler", "SyncStreamProxy"]
+__all__ = ["AsyncStreamProxy", "RawResponseProxy", "StreamHandler", "SyncStreamProxy"]
 
 
 class StreamHandler(ABC):
@@ -143,3 +143,25 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
 
     def __del__(self) -> None:
         self._self_handler.finish()
+
+
+class RawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """A raw HTTP response whose ``parse()`` gives a stream: the stream comes back behind
+    its proxy (once; later calls get the same one). Headers and the rest pass through.
+    Never parsed, the span ends when the response is garbage-collected."""
+
+    def __init__(self, wrapped: Any, wrap_stream: Any, handler: StreamHandler) -> None:
+        super().__init__(wrapped)  # pyright: ignore[reportUnknownMemberType]
+        self._self_wrap_stream = wrap_stream
+        self._self_handler = handler
+        self._self_stream: Any = None
+
+    def parse(self, *args: Any, **kwargs: Any) -> Any:
+        if self._self_stream is None:
+            inner: Any = getattr(self, "__wrapped__")  # noqa: B009
+            self._self_stream = self._self_wrap_stream(inner.parse(*args, **kwargs))
+        return self._self_stream
+
+    def __del__(self) -> None:
+        if self._self_stream is None:
+            self._self_handler.finish()

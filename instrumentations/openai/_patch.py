@@ -15,7 +15,7 @@ from spanwise.semconv import GenAIAttributes, OperationName, SpanType, SpanwiseA
 
 from .._llm import LLMCall, Settings
 from .._safety import report_internal_error
-from .._stream import AsyncStreamProxy, StreamHandler, SyncStreamProxy
+from .._stream import AsyncStreamProxy, RawResponseProxy, StreamHandler, SyncStreamProxy
 from . import _extract as x
 
 __all__ = [
@@ -78,10 +78,16 @@ class Operation:
     def finish(self, call: LLMCall, result: Any, kwargs: dict[str, Any], *, is_async: bool) -> Any:
         """The caller's result: the SDK's own object, or its stream behind a proxy."""
         try:
-            if kwargs.get("stream") is True and not hasattr(result, "http_response"):
-                handler = self.stream_handler(call)
-                if handler is not None:
-                    return (AsyncStreamProxy if is_async else SyncStreamProxy)(result, handler)
+            handler = self.stream_handler(call) if kwargs.get("stream") is True else None
+            if handler is not None:
+                proxy = AsyncStreamProxy if is_async else SyncStreamProxy
+                if hasattr(result, "http_response"):  # with_raw_response: parse() streams
+
+                    def wrap(stream: Any) -> Any:
+                        return proxy(stream, handler)
+
+                    return RawResponseProxy(result, wrap, handler)
+                return proxy(result, handler)
             self.response(call, _parsed(result))
         except Exception as exc:
             report_internal_error("openai response", exc)

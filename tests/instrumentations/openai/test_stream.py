@@ -137,3 +137,18 @@ def test_stream_helpers_still_work(client: Any, exporter: InMemorySpanExporter) 
     assert stream.response.status_code == 200  # the SDK stream's attributes pass through
     stream.close()
     assert len(exporter.get_finished_spans()) == 1
+
+
+def test_raw_response_stream(client: Any, exporter: InMemorySpanExporter) -> None:
+    raw = client.chat.completions.with_raw_response.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True
+    )
+    assert raw.headers["content-type"].startswith("text/event-stream")
+    assert exporter.get_finished_spans() == ()  # the stream has not been read yet
+    stream = raw.parse()
+    assert isinstance(stream, openai.Stream)
+    assert raw.parse() is stream
+    text = "".join(c.choices[0].delta.content or "" for c in stream)
+    assert text == TEXT
+    (span,) = exporter.get_finished_spans()
+    assert _text(span) == TEXT
