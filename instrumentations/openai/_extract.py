@@ -34,13 +34,22 @@ __all__ = [
 ]
 
 
+_MISSING = object()
+
+
 def get(obj: Any, key: str, default: Any = None) -> Any:
     """``obj[key]`` for dicts, ``obj.key`` for SDK objects; ``default`` if absent."""
+    # Hot on streams (every chunk): dicts and SDK objects first, the ABC check last.
     if obj is None:
         return default
+    if type(obj) is dict:
+        return cast("dict[str, Any]", obj).get(key, default)
+    value = getattr(obj, key, _MISSING)
+    if value is not _MISSING:
+        return value
     if isinstance(obj, Mapping):
         return cast("Mapping[str, Any]", obj).get(key, default)
-    return getattr(obj, key, default)
+    return default
 
 
 def items(value: Any) -> list[Any]:
