@@ -64,13 +64,15 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
     def __init__(self, wrapped: Any, handler: StreamHandler) -> None:
         super().__init__(wrapped)  # pyright: ignore[reportUnknownMemberType]
         self._self_handler = handler
+        # Bound once: __next__ runs per chunk.
+        self._self_next = wrapped.__next__
 
     def __iter__(self) -> SyncStreamProxy:
         return self
 
     def __next__(self) -> Any:
         try:
-            chunk = next(self._inner)
+            chunk = self._self_next()
         except StopIteration:
             self._self_handler.finish()
             raise
@@ -109,13 +111,14 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
     def __init__(self, wrapped: Any, handler: StreamHandler) -> None:
         super().__init__(wrapped)  # pyright: ignore[reportUnknownMemberType]
         self._self_handler = handler
+        self._self_anext = wrapped.__anext__
 
     def __aiter__(self) -> AsyncStreamProxy:
         return self
 
     async def __anext__(self) -> Any:
         try:
-            chunk = await self._inner.__anext__()
+            chunk = await self._self_anext()
         except StopAsyncIteration:
             self._self_handler.finish()
             raise

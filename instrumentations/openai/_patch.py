@@ -248,6 +248,10 @@ class ResponsesStreamHandler(StreamHandler):
         self._call.fail(error)
 
 
+def _attr(obj: Any, key: str) -> Any:
+    return getattr(obj, key, None)
+
+
 class ChatStreamHandler(StreamHandler):
     """Accumulates streamed chat chunks (text, tool-call deltas, usage) per choice."""
 
@@ -260,41 +264,65 @@ class ChatStreamHandler(StreamHandler):
         self._choices: dict[int, dict[str, Any]] = {}
 
     def _process_chunk(self, chunk: Any) -> None:
+        # Hot path (every chunk): plain attribute reads, state built once per choice.
+        get = x.get if type(chunk) is dict else _attr
         if self._first:
             self._first = False
             self._call.first_chunk()
-        for key in ("id", "model", "usage"):
-            if x.get(chunk, key) is not None:
-                self._response[key] = x.get(chunk, key)
-        for position, choice in enumerate(x.items(x.get(chunk, "choices"))):
-            index = x.get(choice, "index")
-            state = self._choices.setdefault(
-                index if isinstance(index, int) else position,
-                {"text": [], "tool_calls": {}, "role": None, "finish_reason": None},
-            )
-            if x.get(choice, "finish_reason") is not None:
-                state["finish_reason"] = x.get(choice, "finish_reason")
+            self._response["id"] = get(chunk, "id")
+            self._response["model"] = get(chunk, "model")
+        usage = get(chunk, "usage")
+        if usage is not None:
+            self._response["usage"] = usage
+        choices = get(chunk, "choices")
+        if not choices:
+            return
+        for position, choice in enumerate(choices):
+            index = get(choice, "index")
+            key = index if type(index) is int else position
+            state = self._choices.get(key)
+            if state is None:
+                state = self._choices[key] = {
+                    "text": [],
+                    "tool_calls": {},
+                    "role": None,
+                    "finish_reason": None,
+                }
+            finish = get(choice, "finish_reason")
+            if finish is not None:
+                state["finish_reason"] = finish
             if self._legacy:
-                state["text"].append(x.get(choice, "text") or "")
+                state["text"].append(get(choice, "text") or "")
                 continue
-            delta = x.get(choice, "delta")
-            if x.get(delta, "role"):
-                state["role"] = x.get(delta, "role")
-            if x.get(delta, "content"):
-                state["text"].append(x.get(delta, "content"))
-            for tool_delta in x.items(x.get(delta, "tool_calls")):
-                slot = x.get(tool_delta, "index")
-                call = state["tool_calls"].setdefault(
-                    slot if isinstance(slot, int) else len(state["tool_calls"]),
-                    {"id": None, "name": "", "arguments": []},
-                )
-                if x.get(tool_delta, "id"):
-                    call["id"] = x.get(tool_delta, "id")
-                function = x.get(tool_delta, "function")
-                if x.get(function, "name"):
-                    call["name"] += x.get(function, "name")
-                if x.get(function, "arguments"):
-                    call["arguments"].append(x.get(function, "arguments"))
+            delta = get(choice, "delta")
+            if delta is None:
+                continue
+            content = get(delta, "content")
+            if content:
+                state["text"].append(content)
+            role = get(delta, "role")
+            if role:
+                state["role"] = role
+            tool_calls = get(delta, "tool_calls")
+            if tool_calls:
+                self._tool_deltas(state, tool_calls, get)
+
+    @staticmethod
+    def _tool_deltas(state: dict[str, Any], deltas: Any, get: Callable[..., Any]) -> None:
+        for tool_delta in deltas:
+            slot = get(tool_delta, "index")
+            calls = state["tool_calls"]
+            call = calls.setdefault(
+                slot if isinstance(slot, int) else len(calls),
+                {"id": None, "name": "", "arguments": []},
+            )
+            if get(tool_delta, "id"):
+                call["id"] = get(tool_delta, "id")
+            function = get(tool_delta, "function")
+            if get(function, "name"):
+                call["name"] += get(function, "name")
+            if get(function, "arguments"):
+                call["arguments"].append(get(function, "arguments"))
 
     def _assembled(self) -> dict[str, Any]:
         """What was received, shaped like a non-streamed response."""
@@ -318,7 +346,8 @@ class ChatStreamHandler(StreamHandler):
             choices.append(
                 {"index": index, "finish_reason": state["finish_reason"], "message": message}
             )
-        return {**self._response, "choices": choices}
+        response = {k: v for k, v in self._response.items() if v is not None}
+        return {**response, "choices": choices}
 
     def _record(self) -> None:
         response = self._assembled()
