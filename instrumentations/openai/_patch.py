@@ -269,8 +269,12 @@ class ChatStreamHandler(StreamHandler):
         if self._first:
             self._first = False
             self._call.first_chunk()
-            self._response["id"] = get(chunk, "id")
-            self._response["model"] = get(chunk, "model")
+        # Until known: some providers (Azure) open with a content-filter chunk whose id
+        # and model are empty.
+        if not self._response.get("id"):
+            self._response["id"] = get(chunk, "id") or None
+        if not self._response.get("model"):
+            self._response["model"] = get(chunk, "model") or None
         usage = get(chunk, "usage")
         if usage is not None:
             self._response["usage"] = usage
