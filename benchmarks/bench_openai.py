@@ -9,7 +9,6 @@ measured where they import beside this openai (``make bench`` installs them).
 from __future__ import annotations
 
 import os
-import random
 import statistics
 import sys
 import time
@@ -84,24 +83,11 @@ def _scenarios(client: Any) -> dict[str, Callable[[], None]]:
     return {"plain chat": plain, "50-chunk stream": stream, "tool call": tool_call}
 
 
-def run(rounds: int = 7, calls: int = 100) -> list[dict[str, Any]]:
+def _client() -> Any:
+    """The SDK on an in-process transport: what is measured is the SDK and the
+    instrumentation, not loopback jitter (milliseconds)."""
     import openai
 
-    import spanwise  # sets up the provider every tool shares
-
-    spanwise.trace(lambda: None)()
-    tools: dict[str, Toggle] = {}
-    skipped: dict[str, str] = {}
-    for name, make in PEERS.items():
-        try:
-            on, off = make()
-            on()
-            off()
-            tools[name] = (on, off)
-        except Exception as exc:  # not installed, or fails beside this openai
-            skipped[name] = f"{type(exc).__name__}: {str(exc)[:80]}"
-    # In-process transport (the SDK's own HTTP client, a mock transport): what is
-    # measured is the SDK and the instrumentation, not loopback jitter (milliseconds).
     from fake_openai import mock_transport
 
     try:
@@ -109,48 +95,79 @@ def run(rounds: int = 7, calls: int = 100) -> list[dict[str, Any]]:
     except ImportError:
         import httpx  # type: ignore[no-redef]
 
-    rows: list[dict[str, Any]] = []
-    try:
-        client = openai.OpenAI(
-            base_url="http://fake.local/v1",
-            api_key="sk-bench",
-            max_retries=0,
-            http_client=httpx.Client(transport=mock_transport()),
-        )
-        rng = random.Random(11)
-        for scenario, call in _scenarios(client).items():
-            for _ in range(20):
-                call()
-            added: dict[str, list[float]] = {name: [] for name in tools}
-            for _ in range(rounds):
-                order = list(tools)
-                rng.shuffle(order)
-                for name in order:
-                    bare = _time(call, calls)
-                    on, off = tools[name]
-                    on()
-                    try:
-                        traced = _time(call, calls)
-                    finally:
-                        off()
-                    added[name].append(traced - bare)
-            spanwise.flush()
-            for name, values in added.items():
-                rows.append(
-                    {
-                        "scenario": scenario,
-                        "tool": name,
-                        "us added per call (median)": round(statistics.median(values)),
-                        "spread": f"{min(values):.0f}..{max(values):.0f}",
-                    }
+    return openai.OpenAI(
+        base_url="http://fake.local/v1",
+        api_key="sk-bench",
+        max_retries=0,
+        http_client=httpx.Client(transport=mock_transport()),
+    )
+
+
+def worker(tool: str, scenario: str, pairs: int, calls: int) -> list[float]:
+    """In a process of its own (only this tool is ever loaded): ``pairs`` times, a loop
+    of bare calls then a loop of instrumented ones; returns instrumented - bare (us)."""
+    import spanwise  # sets up the provider every tool exports to
+
+    spanwise.trace(lambda: None)()
+    on, off = PEERS[tool]()
+    call = _scenarios(_client())[scenario]
+    for _ in range(30):
+        call()
+    on()
+    for _ in range(30):
+        call()
+    off()
+    added: list[float] = []
+    for _ in range(pairs):
+        bare = _time(call, calls)
+        on()
+        try:
+            traced = _time(call, calls)
+        finally:
+            off()
+        added.append(traced - bare)
+    return added
+
+
+def run(rounds: int = 3, pairs: int = 3, calls: int = 100) -> list[dict[str, Any]]:
+    """Every tool x scenario in worker processes, run round-robin (interleaved)."""
+    import json
+    import subprocess
+
+    results: dict[tuple[str, str], list[float]] = {}
+    skipped: dict[str, str] = {}
+    scenarios = ["plain chat", "50-chunk stream", "tool call"]
+    for _ in range(rounds):
+        for scenario in scenarios:
+            for tool in PEERS:
+                if tool in skipped:
+                    continue
+                done = subprocess.run(
+                    [sys.executable, __file__, tool, scenario, str(pairs), str(calls)],
+                    capture_output=True,
+                    text=True,
+                    timeout=600,
+                    check=False,
                 )
-    finally:
-        client.close()
-    for name, why in skipped.items():
+                if done.returncode != 0:
+                    skipped[tool] = (done.stderr.strip().splitlines() or ["failed"])[-1][:100]
+                    continue
+                results.setdefault((scenario, tool), []).extend(json.loads(done.stdout))
+    rows: list[dict[str, Any]] = []
+    for (scenario, tool), values in results.items():
+        rows.append(
+            {
+                "scenario": scenario,
+                "tool": tool,
+                "us added per call (median)": round(statistics.median(values)),
+                "spread": f"{min(values):.0f}..{max(values):.0f}",
+            }
+        )
+    for tool, why in skipped.items():
         rows.append(
             {
                 "scenario": "-",
-                "tool": name,
+                "tool": tool,
                 "us added per call (median)": None,
                 "spread": f"not measured: {why}",
             }
@@ -163,3 +180,11 @@ def _time(call: Callable[[], None], calls: int) -> float:
     for _ in range(calls):
         call()
     return (time.perf_counter_ns() - start) / calls / 1000
+
+
+if __name__ == "__main__":
+    import json
+
+    os.environ.setdefault("SPANWISE_TRACKING_URI", "none")
+    tool_name, scenario_name, pair_count, call_count = sys.argv[1:5]
+    print(json.dumps(worker(tool_name, scenario_name, int(pair_count), int(call_count))))
