@@ -190,6 +190,12 @@ def local_root_span(span: OTelSpan) -> OTelSpan:
 
 def flush(timeout: float = 30.0) -> bool:
     """Write every finished trace to the store now."""
+    if _exporters_active:
+        # The store is written by a `spanwise` exporter in the pipeline (behind a batch
+        # processor): flush the pipeline, or a search could miss the last traces.
+        force_flush = getattr(trace.get_tracer_provider(), "force_flush", None)
+        if force_flush is not None:
+            force_flush(int(timeout * 1000))
     return writer.flush(timeout)
 
 

@@ -173,3 +173,32 @@ def test_otlp_endpoint_alone_exports_as_well_as_storing(tmp_path: Path) -> None:
     assert span["attributes"]["gen_ai.tool.name"] == "lookup"
     assert span["resource"]["service.name"] == "lib"
     assert _store(tmp_path).count() == 1
+
+
+def test_search_sees_traces_written_by_the_store_exporter(tmp_path: Path) -> None:
+    """With the `spanwise` exporter behind a batch processor, search still sees every
+    trace finished before it (flush reaches the pipeline)."""
+    out = _run(
+        tmp_path,
+        """
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        from spanwise.exporter import SpanwiseStoreExporter
+
+        provider = TracerProvider()
+        provider.add_span_processor(BatchSpanProcessor(SpanwiseStoreExporter()))
+        trace.set_tracer_provider(provider)
+
+        import spanwise
+
+        @spanwise.trace
+        def step(i):
+            return i
+
+        step(1)
+        print(len(spanwise.search_traces(return_type="list")))
+        """,
+    )
+    assert out.strip() == "1"
+    assert _store(tmp_path).count() == 1  # written once, by the exporter
