@@ -11,8 +11,6 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from opentelemetry.sdk.trace import ReadableSpan
-
 from spanwise.semconv import (
     SPAN_TYPE_BY_OPERATION,
     GenAIAttributes,
@@ -32,14 +30,13 @@ from ._model import (
     TraceState,
     root_index,
 )
-from ._records import SpanRecord, record_from_otel
+from ._records import SpanRecord
 
 __all__ = [
     "JSON_ATTRIBUTES",
     "build_trace",
     "decode_attributes",
     "root_record",
-    "span_from_otel",
     "span_from_record",
     "span_type_of",
     "trace_info",
@@ -133,11 +130,6 @@ def span_from_record(record: SpanRecord) -> Span:
         ],
         remote_parent=record["remote_parent"],
     )
-
-
-def span_from_otel(span: ReadableSpan) -> Span:
-    """An SDK span as a model ``Span`` (name as recorded; suffixes come with the trace)."""
-    return span_from_record(record_from_otel(span))
 
 
 def _suffix_siblings(spans: Sequence[Span]) -> list[Span]:

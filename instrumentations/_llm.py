@@ -25,7 +25,6 @@ from spanwise.semconv import (
     GenAIAttributes,
     GenAIMetrics,
     ServerAttributes,
-    SpanwiseAttributes,
 )
 
 from ._content import content_settings
@@ -190,6 +189,3 @@ class LLMCall:
         self._record_metrics()
         self.span.end()
 
-
-def span_type_attribute(span_type: str) -> dict[str, str]:
-    return {SpanwiseAttributes.SPAN_TYPE: span_type}

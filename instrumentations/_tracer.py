@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from opentelemetry import trace
 from opentelemetry.trace import Tracer
 
 from spanwise.semconv import SCHEMA_URL
 
-__all__ = ["SCOPE_NAME", "get_tracer", "reset_tracer"]
+__all__ = ["SCOPE_NAME", "get_tracer"]
 
 SCOPE_NAME = "spanwise"
 _tracer: Tracer | None = None
@@ -33,12 +32,3 @@ def get_tracer() -> Tracer:
         tracer = _tracer = provider.get_tracer(SCOPE_NAME, _version(), schema_url=SCHEMA_URL)
     return tracer
 
-
-def reset_tracer() -> None:
-    """Forget the cached tracer (tests, or after the provider changed)."""
-    global _tracer
-    _tracer = None
-
-
-def current_span() -> trace.Span:
-    return trace.get_current_span()
