@@ -188,4 +188,3 @@ class LLMCall:
             report_internal_error("model span failure", exc)
         self._record_metrics()
         self.span.end()
-

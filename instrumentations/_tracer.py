@@ -31,4 +31,3 @@ def get_tracer() -> Tracer:
         provider = ensure_provider()
         tracer = _tracer = provider.get_tracer(SCOPE_NAME, _version(), schema_url=SCHEMA_URL)
     return tracer
-
