@@ -15,7 +15,7 @@ from typing import Any
 _configured = False
 
 
-def _configure_mlflow() -> Any:
+def configure_mlflow() -> Any:
     global _configured
     import mlflow
     from mlflow.tracing.export.mlflow_v3 import MlflowV3SpanExporter
@@ -31,7 +31,7 @@ def _configure_mlflow() -> Any:
 def mlflow_trace(fn: Callable[..., Any]) -> tuple[Callable[..., Any] | None, str]:
     """``mlflow.trace(fn)``, or None and why it cannot run here."""
     try:
-        mlflow = _configure_mlflow()
+        mlflow = configure_mlflow()
     except ImportError:
         return None, "mlflow-tracing not installed (make bench installs it)"
     return mlflow.trace(fn), ""

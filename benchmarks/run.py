@@ -32,6 +32,8 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def main() -> None:
+    import bench_receiver
+
     import bench_openai
     import bench_store
     import bench_tracing
@@ -40,6 +42,7 @@ def main() -> None:
         "Per-call overhead (trivial function)": bench_tracing.overhead(),
         "Payload: time added on the calling thread": bench_tracing.payload(),
         "Store": [bench_store.ingest(), bench_store.pipeline(), *bench_store.search()],
+        "Receiver and translation-in": bench_receiver.run(),
         "OpenAI: latency added per call (local server, content capture on)": bench_openai.run(),
     }
     out = [f"Python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}"]

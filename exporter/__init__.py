@@ -1,5 +1,5 @@
-"""Provider set-up, the trace data model and its translation, the store, and the
-``spanwise`` OpenTelemetry exporter."""
+"""Provider set-up, the trace data model and its translation, the store, the
+``spanwise`` OpenTelemetry exporter, the export dialects and the OTLP receiver."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from ._config import get_tracking_uri, set_tracking_uri
 
 if TYPE_CHECKING:
     from ._store_exporter import SpanwiseStoreExporter
+from ._dialects import DialectSpanExporter
 from ._model import (
     Span,
     SpanEvent,
@@ -19,8 +20,11 @@ from ._model import (
     TraceInfo,
     TraceState,
 )
+from ._resilient import ResilientSpanExporter
 
 __all__ = [
+    "DialectSpanExporter",
+    "ResilientSpanExporter",
     "Span",
     "SpanEvent",
     "SpanStatus",

@@ -29,6 +29,7 @@ from spanwise.instrumentations._safety import logger, warn_once
 
 from ._assembler import TraceAssembler
 from ._config import get_tracking_uri
+from ._resilient import ResilientSpanExporter
 from ._store._writer import StoreWriter
 
 if TYPE_CHECKING:
@@ -104,6 +105,18 @@ def store_exporter_active(delta: int) -> None:
         _exporters_active += delta
 
 
+def _in_dialect(exporter: SpanExporter) -> SpanExporter:
+    """``exporter`` writing the dialect ``SPANWISE_EXPORT_DIALECT`` asks for."""
+    from ._dialects import DialectSpanExporter, resolve_dialect
+
+    try:
+        dialect = resolve_dialect()
+    except ValueError as exc:
+        warn_once("dialect:env", "spanwise: %s; exporting the genai dialect", exc)
+        return exporter
+    return exporter if dialect == "genai" else DialectSpanExporter(exporter, dialect)
+
+
 def _env_exporters() -> list[SpanExporter]:
     """The exporters the standard variables ask for, for a provider spanwise sets up.
 
@@ -132,7 +145,9 @@ def _env_exporters() -> list[SpanExporter]:
                 from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # type: ignore[assignment]
                     OTLPSpanExporter,
                 )
-            exporters.append(OTLPSpanExporter())
+            # Outages are ridden out (bounded buffer) below the dialect, so retries
+            # resend translated spans.
+            exporters.append(_in_dialect(ResilientSpanExporter(OTLPSpanExporter())))
         elif name == "console":
             from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
@@ -173,6 +188,7 @@ def ensure_provider() -> trace.TracerProvider:
                 add_span_processor(assembler)
                 _attached.add(id(current))
                 atexit.register(_at_exit)
+                _flush_on_sigterm()
                 logger.info(
                     "spanwise: tracing into %s; store: %s; %s",
                     type(current).__name__,
@@ -199,5 +215,66 @@ def flush(timeout: float = 30.0) -> bool:
     return writer.flush(timeout)
 
 
+def _flush_on_sigterm() -> None:
+    """SIGTERM's default action ends the process without atexit: spans ended before it
+    would be lost. When the application has no SIGTERM handler of its own, spanwise
+    installs one that flushes (bounded), then dies of SIGTERM as before.
+    ``SPANWISE_FLUSH_ON_SIGTERM=false`` leaves the signal alone."""
+    import signal
+
+    if os.environ.get("SPANWISE_FLUSH_ON_SIGTERM", "true").strip().lower() in ("false", "0", "no"):
+        return
+    if threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return  # the application (or its server) handles SIGTERM itself
+    except (ValueError, OSError):
+        return
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        # The flush runs on a thread of its own, bounded: the signal may have interrupted
+        # this thread while it held a lock the flush needs.
+        flusher = threading.Thread(target=_flush_child, name="spanwise-sigterm-flush", daemon=True)
+        flusher.start()
+        flusher.join(5.0)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
 def _at_exit() -> None:
     writer.shutdown(timeout=30.0)
+
+
+def _flush_child() -> None:
+    force_flush = getattr(trace.get_tracer_provider(), "force_flush", None)
+    if force_flush is not None:
+        force_flush(5_000)
+    writer.flush(5.0)
+
+
+class _ForkAnchor:
+    """multiprocessing keeps after-fork callbacks by a weak reference to an object."""
+
+
+_fork_anchor = _ForkAnchor()
+
+
+def _register_child_flush(_: object) -> None:
+    import multiprocessing.util
+
+    multiprocessing.util.Finalize(None, _flush_child, exitpriority=100)
+
+
+def _flush_forked_workers() -> None:
+    """multiprocessing workers leave through ``os._exit`` (no atexit): their spans are
+    flushed by a multiprocessing finalizer, registered in each child after the fork
+    (multiprocessing clears the finalizers it inherited)."""
+    import multiprocessing.util
+
+    multiprocessing.util.register_after_fork(_fork_anchor, _register_child_flush)
+
+
+_flush_forked_workers()

@@ -1,8 +1,8 @@
 """Translation in: OpenTelemetry spans -> the spanwise model, and spans -> a ``Trace``.
 
 Pure functions, run off the application's thread (the store writer) or on demand
-(``get_trace``). This version reads spanwise's own keys and the GenAI conventions;
-other conventions (OpenInference, OpenLLMetry, MLflow) plug in here.
+(``get_trace``). Spans of other conventions are first rewritten into the canonical
+keys by ``_conventions``; this module reads the canonical keys.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from spanwise.semconv import (
     SpanwiseAttributes,
 )
 
+from ._conventions import canonical_record
 from ._model import (
     PREVIEW_CHARS,
     Span,
@@ -225,7 +226,7 @@ def root_record(records: Sequence[SpanRecord]) -> SpanRecord | None:
 
 def build_trace(records: Iterable[SpanRecord]) -> Trace:
     """Assemble the records of one trace (any order, possibly partial) into a ``Trace``."""
-    ordered = sorted(records, key=lambda r: (r["start"], r["span_id"]))
+    ordered = sorted(map(canonical_record, records), key=lambda r: (r["start"], r["span_id"]))
     root = root_record(ordered)
     if root is None:
         raise ValueError("A trace needs at least one span")

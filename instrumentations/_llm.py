@@ -9,7 +9,7 @@ exception recorded and left to propagate unchanged), end exactly once.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -103,23 +103,43 @@ class LLMCall:
         "started",
     )
 
-    def __init__(self, settings: Settings, name: str, attributes: Mapping[str, Any]) -> None:
-        content = content_settings()
-        self.capture = content.capture(explicit=settings.explicit)
-        self.max_bytes = content.max_bytes
-        self.span = settings.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
-        self.started = time.monotonic()
+    def __init__(
+        self,
+        settings: Settings,
+        name: str,
+        attributes: dict[str, Any],
+        content: Callable[[], Mapping[str, Any]] | None = None,
+    ) -> None:
+        settings_ = content_settings()
+        self.capture = settings_.capture(explicit=settings.explicit)
+        self.max_bytes = settings_.max_bytes
         self._metrics = settings.metrics
         # What the metrics need, gathered as attributes are set (spans are write-only).
-        self._attributes: dict[str, Any] = dict(attributes)
+        self._attributes = attributes
+        if self.capture and content is not None:
+            # Request content goes in with the start attributes: one validation pass.
+            attributes = {**attributes, **self._encoded(content())}
+        self.span = settings.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+        self.started = time.monotonic()
         self._token: object | None = None
         self._nested: object | None = None
         self._done = False
 
     @classmethod
-    def start(cls, settings: Settings, name: str, attributes: Mapping[str, Any]) -> LLMCall | None:
+    def start(
+        cls,
+        settings: Settings,
+        name: str,
+        attributes: dict[str, Any],
+        content: Callable[[], Mapping[str, Any]] | None = None,
+    ) -> LLMCall | None:
+        """The started call, or None (logged) if spanwise failed: the SDK call goes on.
+
+        ``attributes`` is taken over by the call; ``content`` is only called (and its
+        values recorded as JSON) when content capture is on.
+        """
         try:
-            return cls(settings, name, attributes)
+            return cls(settings, name, attributes, content)
         except Exception as exc:
             report_internal_error("model span start", exc)
             return None
@@ -137,15 +157,28 @@ class LLMCall:
         if token is not None:
             otel_context.detach(token)  # type: ignore[arg-type]
 
-    def set_content(self, key: str, value: Any) -> None:
-        """A content attribute (messages, tool definitions...), only when capture is on."""
-        if self.capture and value is not None and value != []:
-            self.span.set_attribute(key, dumps_bounded(value, self.max_bytes))
+    def _encoded(self, content: Mapping[str, Any]) -> dict[str, str]:
+        max_bytes = self.max_bytes
+        return {
+            key: dumps_bounded(value, max_bytes)
+            for key, value in content.items()
+            if value is not None and value != []
+        }
 
-    def set_attributes(self, attributes: Mapping[str, Any]) -> None:
+    def record(
+        self, attributes: Mapping[str, Any], content: Mapping[str, Any] | None = None
+    ) -> None:
+        """Response attributes, and content (JSON, only when capture is on), in one set."""
+        if attributes:
+            self._attributes.update(attributes)
+        if content and self.capture:
+            attributes = {**attributes, **self._encoded(content)}
         if attributes:
             self.span.set_attributes(attributes)
-            self._attributes.update(attributes)
+
+    def set_content(self, key: str, value: Any) -> None:
+        """One content attribute (messages, tool definitions...), only when capture is on."""
+        self.record({}, {key: value})
 
     def first_chunk(self) -> None:
         self.span.set_attribute(

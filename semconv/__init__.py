@@ -2,11 +2,13 @@
 
 Literal attribute strings live only here: GenAI semantic conventions v1.41.0
 (:class:`GenAIAttributes`, :class:`OperationName`, :class:`ProviderName`) and
-spanwise's own namespace (:class:`SpanwiseAttributes`, :class:`SpanwiseEvents`).
+spanwise's own namespace (:class:`SpanwiseAttributes`, :class:`SpanwiseEvents`), and the
+other conventions the translation layer reads and writes (``_foreign``).
 """
 
 from __future__ import annotations
 
+from ._foreign import GenAIDeprecated, MLflowAttributes, OpenInference, Traceloop
 from ._gen_ai import SCHEMA_URL, GenAIAttributes, GenAIMetrics, OperationName, ProviderName
 from ._otel import ErrorAttributes, ExceptionAttributes, ServerAttributes
 from ._span_type import OPERATION_BY_SPAN_TYPE, SPAN_TYPE_BY_OPERATION, SpanType
@@ -19,11 +21,15 @@ __all__ = [
     "ErrorAttributes",
     "ExceptionAttributes",
     "GenAIAttributes",
+    "GenAIDeprecated",
     "GenAIMetrics",
+    "MLflowAttributes",
+    "OpenInference",
     "OperationName",
     "ProviderName",
     "ServerAttributes",
     "SpanType",
     "SpanwiseAttributes",
     "SpanwiseEvents",
+    "Traceloop",
 ]

@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
+from .._conventions import canonical_record
 from .._model import Trace
 from .._records import SpanRecord
 from .._translate import build_trace, root_record, span_type_of, trace_info
@@ -156,7 +157,7 @@ class SqlTraceStore:
     def write_records(self, records: Iterable[SpanRecord]) -> int:
         """Store span records (of any traces); returns how many traces were written."""
         by_trace: dict[str, dict[str, SpanRecord]] = {}
-        for record in records:
+        for record in map(canonical_record, records):  # stored in the canonical form
             by_trace.setdefault(record["trace_id"], {})[record["span_id"]] = record
         if not by_trace:
             return 0
@@ -219,7 +220,7 @@ class SqlTraceStore:
     # -- reading -----------------------------------------------------------------------
 
     def get_trace(self, trace_id: str) -> Trace | None:
-        traces = self._load([trace_id])
+        traces = self.load([trace_id])
         return traces[0] if traces else None
 
     def search(
@@ -228,6 +229,15 @@ class SqlTraceStore:
         order: Sequence[OrderBy],
         max_results: int | None,
     ) -> list[Trace]:
+        return self.load(self.search_ids(comparisons, order, max_results))
+
+    def search_ids(
+        self,
+        comparisons: Sequence[Comparison],
+        order: Sequence[OrderBy],
+        max_results: int | None,
+    ) -> list[str]:
+        """The ids of the matching traces, in order (load them with ``load``, in pages)."""
         from .._filter_sql import filter_clauses, order_clauses, side_subqueries
 
         tables = {
@@ -247,8 +257,7 @@ class SqlTraceStore:
             )
             if max_results is not None:
                 query = query.limit(max_results)
-            ids = list(conn.execute(query).scalars())
-        return self._load(ids)
+            return list(conn.execute(query).scalars())
 
     @staticmethod
     def _broad(conn: Connection, subqueries: Sequence[Select[Any]], limit: int) -> bool:
@@ -267,7 +276,7 @@ class SqlTraceStore:
         with self._read() as conn:
             return int(conn.execute(select(func.count()).select_from(s.traces)).scalar_one())
 
-    def _load(self, ids: Sequence[str]) -> list[Trace]:
+    def load(self, ids: Sequence[str]) -> list[Trace]:
         """Traces by id, in the order given (missing ids are skipped)."""
         by_trace: dict[str, list[SpanRecord]] = {trace_id: [] for trace_id in ids}
         with self._read() as conn:

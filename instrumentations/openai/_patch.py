@@ -9,7 +9,7 @@ unchanged; an error inside spanwise leaves the call untraced, never broken.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from spanwise.semconv import GenAIAttributes, OperationName, SpanType, SpanwiseAttributes
 
@@ -31,8 +31,22 @@ __all__ = [
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
 
-def _base_url(instance: Any) -> object:
-    return getattr(getattr(instance, "_client", None), "base_url", None)
+# The client's base URL object -> its provider attributes. Keyed by identity, holding the
+# URL so the id cannot be reused; a client whose base_url is reassigned gets a new entry.
+_providers: dict[int, tuple[object, dict[str, Any]]] = {}
+_MAX_PROVIDERS = 64
+
+
+def _provider_attributes(instance: Any) -> dict[str, Any]:
+    url = getattr(getattr(instance, "_client", None), "base_url", None)
+    cached = _providers.get(id(url))
+    if cached is not None and cached[0] is url:
+        return cached[1]
+    attrs = x.provider_attributes(url)
+    if len(_providers) >= _MAX_PROVIDERS:
+        _providers.clear()
+    _providers[id(url)] = (url, attrs)
+    return attrs
 
 
 def _parsed(result: Any) -> Any:
@@ -51,8 +65,9 @@ class Operation:
     def request_attributes(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
 
-    def request_content(self, call: LLMCall, kwargs: dict[str, Any]) -> None:
-        """Content attributes of the request (only recorded when capture is on)."""
+    def request_content(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Content attributes of the request (only asked for when capture is on)."""
+        return {}
 
     def response(self, call: LLMCall, response: Any) -> None:
         raise NotImplementedError
@@ -63,14 +78,11 @@ class Operation:
     def start(self, settings: Settings, instance: Any, kwargs: dict[str, Any]) -> LLMCall | None:
         try:
             attrs = self.request_attributes(kwargs)
-            attrs.update(x.provider_attributes(_base_url(instance)))
+            attrs.update(_provider_attributes(instance))
             attrs[SpanwiseAttributes.SPAN_TYPE] = self.span_type
             model = kwargs.get("model")
             name = f"{self.operation} {model}" if model else self.operation
-            call = LLMCall.start(settings, name, attrs)
-            if call is not None and call.capture:
-                self.request_content(call, kwargs)
-            return call
+            return LLMCall.start(settings, name, attrs, lambda: self.request_content(kwargs))
         except Exception as exc:
             report_internal_error("openai request", exc)
             return None
@@ -102,14 +114,18 @@ class _Chat(Operation):
     def request_attributes(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         return x.chat_request_attributes(kwargs)
 
-    def request_content(self, call: LLMCall, kwargs: dict[str, Any]) -> None:
-        call.set_content(GenAIAttributes.INPUT_MESSAGES, x.input_messages(kwargs.get("messages")))
-        call.set_content(GenAIAttributes.TOOL_DEFINITIONS, x.tool_definitions(kwargs.get("tools")))
+    def request_content(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {
+            GenAIAttributes.INPUT_MESSAGES: x.input_messages(kwargs.get("messages")),
+            GenAIAttributes.TOOL_DEFINITIONS: x.tool_definitions(kwargs.get("tools")),
+        }
 
     def response(self, call: LLMCall, response: Any) -> None:
-        call.set_attributes(x.chat_response_attributes(response))
-        call.set_content(
-            GenAIAttributes.OUTPUT_MESSAGES, x.output_messages(x.get(response, "choices"))
+        call.record(
+            x.chat_response_attributes(response),
+            {GenAIAttributes.OUTPUT_MESSAGES: x.output_messages(x.get(response, "choices"))}
+            if call.capture
+            else None,
         )
 
     def stream_handler(self, call: LLMCall) -> StreamHandler:
@@ -124,7 +140,7 @@ class _Embeddings(Operation):
         return x.embeddings_request_attributes(kwargs)
 
     def response(self, call: LLMCall, response: Any) -> None:
-        call.set_attributes(x.embeddings_response_attributes(response))
+        call.record(x.embeddings_response_attributes(response))
 
 
 class _Completions(Operation):
@@ -138,26 +154,27 @@ class _Completions(Operation):
         attrs[GenAIAttributes.OPERATION_NAME] = OperationName.TEXT_COMPLETION
         return attrs
 
-    def request_content(self, call: LLMCall, kwargs: dict[str, Any]) -> None:
+    def request_content(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         prompt = kwargs.get("prompt")
         prompts: list[Any] = [prompt] if isinstance(prompt, str) else x.items(prompt)
-        call.set_content(
-            GenAIAttributes.INPUT_MESSAGES,
-            [{"role": "user", "parts": [{"type": "text", "content": str(p)}]} for p in prompts],
-        )
+        return {
+            GenAIAttributes.INPUT_MESSAGES: [
+                {"role": "user", "parts": [{"type": "text", "content": str(p)}]} for p in prompts
+            ]
+        }
 
     def response(self, call: LLMCall, response: Any) -> None:
-        call.set_attributes(x.chat_response_attributes(response))
-        call.set_content(
-            GenAIAttributes.OUTPUT_MESSAGES,
-            [
-                {
-                    "role": "assistant",
-                    "parts": [{"type": "text", "content": str(x.get(c, "text") or "")}],
-                    "finish_reason": str(x.get(c, "finish_reason") or "error"),
-                }
-                for c in x.items(x.get(response, "choices"))
-            ],
+        outputs = [
+            {
+                "role": "assistant",
+                "parts": [{"type": "text", "content": str(x.get(c, "text") or "")}],
+                "finish_reason": str(x.get(c, "finish_reason") or "error"),
+            }
+            for c in x.items(x.get(response, "choices"))
+        ]
+        call.record(
+            x.chat_response_attributes(response),
+            {GenAIAttributes.OUTPUT_MESSAGES: outputs} if call.capture else None,
         )
 
     def stream_handler(self, call: LLMCall) -> StreamHandler:
@@ -173,24 +190,26 @@ class _Responses(Operation):
     def request_attributes(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         return x.responses_request_attributes(kwargs)
 
-    def request_content(self, call: LLMCall, kwargs: dict[str, Any]) -> None:
+    def request_content(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         instructions = kwargs.get("instructions")
-        if isinstance(instructions, str):
-            call.set_content(
-                GenAIAttributes.SYSTEM_INSTRUCTIONS, [{"type": "text", "content": instructions}]
-            )
-        call.set_content(
-            GenAIAttributes.INPUT_MESSAGES, x.responses_input_messages(kwargs.get("input"))
-        )
-        call.set_content(GenAIAttributes.TOOL_DEFINITIONS, x.tool_definitions(kwargs.get("tools")))
+        return {
+            GenAIAttributes.SYSTEM_INSTRUCTIONS: [{"type": "text", "content": instructions}]
+            if isinstance(instructions, str)
+            else None,
+            GenAIAttributes.INPUT_MESSAGES: x.responses_input_messages(kwargs.get("input")),
+            GenAIAttributes.TOOL_DEFINITIONS: x.tool_definitions(kwargs.get("tools")),
+        }
 
     def response(self, call: LLMCall, response: Any) -> None:
-        call.set_attributes(x.responses_response_attributes(response))
-        parts, reason = x.responses_output(response)
-        call.set_content(
-            GenAIAttributes.OUTPUT_MESSAGES,
-            [{"role": "assistant", "parts": parts, "finish_reason": reason}],
-        )
+        content: dict[str, Any] | None = None
+        if call.capture:
+            parts, reason = x.responses_output(response)
+            content = {
+                GenAIAttributes.OUTPUT_MESSAGES: [
+                    {"role": "assistant", "parts": parts, "finish_reason": reason}
+                ]
+            }
+        call.record(x.responses_response_attributes(response), content)
 
     def stream_handler(self, call: LLMCall) -> StreamHandler:
         return ResponsesStreamHandler(call, self)
@@ -248,8 +267,29 @@ class ResponsesStreamHandler(StreamHandler):
         self._call.fail(error)
 
 
-def _attr(obj: Any, key: str) -> Any:
-    return getattr(obj, key, None)
+class _View:
+    """Attribute access to a dict chunk and what it nests, so the per-chunk path is plain
+    ``getattr`` whether the chunk is an SDK object or a dict (a proxy's raw JSON)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def __getattr__(self, name: str) -> Any:
+        value = self.data.get(name)
+        if type(value) is dict:
+            return _View(cast("dict[str, Any]", value))
+        if type(value) is list:
+            return [
+                _View(cast("dict[str, Any]", v)) if type(v) is dict else v
+                for v in cast("list[Any]", value)
+            ]
+        return value
+
+
+def _new_choice() -> dict[str, Any]:
+    return {"text": [], "tool_calls": {}, "role": None, "finish_reason": None}
 
 
 class ChatStreamHandler(StreamHandler):
@@ -260,73 +300,75 @@ class ChatStreamHandler(StreamHandler):
         self._call = call
         self._legacy = legacy
         self._first = True
-        self._response: dict[str, Any] = {}
+        self._id: Any = None
+        self._model: Any = None
+        self._usage: Any = None
         self._choices: dict[int, dict[str, Any]] = {}
 
     def _process_chunk(self, chunk: Any) -> None:
-        # Hot path (every chunk): plain attribute reads, state built once per choice.
-        get = x.get if type(chunk) is dict else _attr
+        # Hot path (every chunk): builtin getattr only, state built once per choice.
+        if type(chunk) is dict:
+            chunk = _View(cast("dict[str, Any]", chunk))
         if self._first:
             self._first = False
             self._call.first_chunk()
         # Until known: some providers (Azure) open with a content-filter chunk whose id
         # and model are empty.
-        if not self._response.get("id"):
-            self._response["id"] = get(chunk, "id") or None
-        if not self._response.get("model"):
-            self._response["model"] = get(chunk, "model") or None
-        usage = get(chunk, "usage")
+        if not self._id:
+            self._id = getattr(chunk, "id", None) or None
+        if not self._model:
+            self._model = getattr(chunk, "model", None) or None
+        usage = getattr(chunk, "usage", None)
         if usage is not None:
-            self._response["usage"] = usage
-        choices = get(chunk, "choices")
+            self._usage = usage.data if type(usage) is _View else usage
+        choices = getattr(chunk, "choices", None)
         if not choices:
             return
+        states = self._choices
         for position, choice in enumerate(choices):
-            index = get(choice, "index")
+            index = getattr(choice, "index", None)
             key = index if type(index) is int else position
-            state = self._choices.get(key)
+            state = states.get(key)
             if state is None:
-                state = self._choices[key] = {
-                    "text": [],
-                    "tool_calls": {},
-                    "role": None,
-                    "finish_reason": None,
-                }
-            finish = get(choice, "finish_reason")
+                state = states[key] = _new_choice()
+            finish = getattr(choice, "finish_reason", None)
             if finish is not None:
                 state["finish_reason"] = finish
             if self._legacy:
-                state["text"].append(get(choice, "text") or "")
+                state["text"].append(getattr(choice, "text", None) or "")
                 continue
-            delta = get(choice, "delta")
+            delta = getattr(choice, "delta", None)
             if delta is None:
                 continue
-            content = get(delta, "content")
+            content = getattr(delta, "content", None)
             if content:
                 state["text"].append(content)
-            role = get(delta, "role")
+            role = getattr(delta, "role", None)
             if role:
                 state["role"] = role
-            tool_calls = get(delta, "tool_calls")
+            tool_calls = getattr(delta, "tool_calls", None)
             if tool_calls:
-                self._tool_deltas(state, tool_calls, get)
+                self._tool_deltas(state, tool_calls)
 
     @staticmethod
-    def _tool_deltas(state: dict[str, Any], deltas: Any, get: Callable[..., Any]) -> None:
+    def _tool_deltas(state: dict[str, Any], deltas: Any) -> None:
+        calls = state["tool_calls"]
         for tool_delta in deltas:
-            slot = get(tool_delta, "index")
-            calls = state["tool_calls"]
+            slot = getattr(tool_delta, "index", None)
             call = calls.setdefault(
                 slot if isinstance(slot, int) else len(calls),
                 {"id": None, "name": "", "arguments": []},
             )
-            if get(tool_delta, "id"):
-                call["id"] = get(tool_delta, "id")
-            function = get(tool_delta, "function")
-            if get(function, "name"):
-                call["name"] += get(function, "name")
-            if get(function, "arguments"):
-                call["arguments"].append(get(function, "arguments"))
+            call_id = getattr(tool_delta, "id", None)
+            if call_id:
+                call["id"] = call_id
+            function = getattr(tool_delta, "function", None)
+            name = getattr(function, "name", None)
+            if name:
+                call["name"] += name
+            arguments = getattr(function, "arguments", None)
+            if arguments:
+                call["arguments"].append(arguments)
 
     def _assembled(self) -> dict[str, Any]:
         """What was received, shaped like a non-streamed response."""
@@ -350,14 +392,16 @@ class ChatStreamHandler(StreamHandler):
             choices.append(
                 {"index": index, "finish_reason": state["finish_reason"], "message": message}
             )
-        response = {k: v for k, v in self._response.items() if v is not None}
-        return {**response, "choices": choices}
+        response = {"id": self._id, "model": self._model, "usage": self._usage}
+        return {**{k: v for k, v in response.items() if v is not None}, "choices": choices}
 
     def _record(self) -> None:
         response = self._assembled()
-        self._call.set_attributes(x.chat_response_attributes(response))
-        self._call.set_content(
-            GenAIAttributes.OUTPUT_MESSAGES, x.output_messages(response["choices"])
+        self._call.record(
+            x.chat_response_attributes(response),
+            {GenAIAttributes.OUTPUT_MESSAGES: x.output_messages(response["choices"])}
+            if self._call.capture
+            else None,
         )
 
     def _on_stream_end(self) -> None:

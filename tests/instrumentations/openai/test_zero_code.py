@@ -47,6 +47,9 @@ def _run(tmp_path: Path, fake_server: Any, env: dict[str, str]) -> None:
         "SPANWISE_TRACKING_URI": "none",
         "OTEL_SERVICE_NAME": "zero-code-app",
         "OTEL_BSP_SCHEDULE_DELAY": "100",
+        # The dev venv also holds OpenLLMetry and OpenInference (translation golden tests);
+        # both register their instrumentor as `openai`. Only spanwise's is under test here.
+        "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "openai",
     } | env
     result = subprocess.run(
         [instrument, sys.executable, "app.py"],
@@ -118,7 +121,7 @@ def test_zero_code_can_be_disabled(
         fake_server,
         {
             "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.http_endpoint,
-            "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "spanwise_openai",
+            "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "openai,spanwise_openai",
         },
     )
     time.sleep(0.5)

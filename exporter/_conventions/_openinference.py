@@ -1,0 +1,240 @@
+"""OpenInference (Arize, Phoenix) spans -> canonical keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spanwise.semconv import OPERATION_BY_SPAN_TYPE, SpanType, SpanwiseAttributes
+from spanwise.semconv import GenAIAttributes as G
+from spanwise.semconv import MLflowAttributes as M
+from spanwise.semconv import OpenInference as OI
+
+from ._common import (
+    as_dict,
+    as_int,
+    as_list,
+    chat_messages,
+    dumps,
+    indexed,
+    indexed_many,
+    loads,
+    put,
+    reply_messages,
+)
+
+__all__ = ["KIND_TO_SPAN_TYPE", "PROVIDERS", "translate"]
+
+KIND_TO_SPAN_TYPE: dict[str, str] = {
+    "LLM": SpanType.CHAT_MODEL.value,
+    "CHAIN": SpanType.CHAIN.value,
+    "TOOL": SpanType.TOOL.value,
+    "AGENT": SpanType.AGENT.value,
+    "RETRIEVER": SpanType.RETRIEVER.value,
+    "EMBEDDING": SpanType.EMBEDDING.value,
+    "RERANKER": SpanType.RERANKER.value,
+    "GUARDRAIL": SpanType.GUARDRAIL.value,
+    "EVALUATOR": SpanType.EVALUATOR.value,
+    "PROMPT": SpanType.PARSER.value,
+}
+
+# llm.provider / llm.system values -> gen_ai.provider.name
+PROVIDERS: dict[str, str] = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "azure": "azure.ai.openai",
+    "google": "gcp.gemini",
+    "vertexai": "gcp.vertex_ai",
+    "aws": "aws.bedrock",
+    "mistralai": "mistral_ai",
+    "cohere": "cohere",
+    "groq": "groq",
+    "deepseek": "deepseek",
+    "xai": "x_ai",
+}
+
+_INVOCATION_PARAMETERS = {
+    "temperature": G.REQUEST_TEMPERATURE,
+    "top_p": G.REQUEST_TOP_P,
+    "max_tokens": G.REQUEST_MAX_TOKENS,
+    "max_completion_tokens": G.REQUEST_MAX_TOKENS,
+    "seed": G.REQUEST_SEED,
+    "frequency_penalty": G.REQUEST_FREQUENCY_PENALTY,
+    "presence_penalty": G.REQUEST_PRESENCE_PENALTY,
+}
+
+
+_IN = OI.LLM_INPUT_MESSAGES + "."
+_OUT = OI.LLM_OUTPUT_MESSAGES + "."
+_TOOLS = OI.LLM_TOOLS + "."
+_DOCUMENTS = OI.RETRIEVAL_DOCUMENTS + "."
+_EMBEDDINGS = OI.EMBEDDING_EMBEDDINGS + "."
+_INDEXED = (_IN, _OUT, _TOOLS, _DOCUMENTS, _EMBEDDINGS)
+_NESTED = (OI.MESSAGE_CONTENTS + ".", OI.MESSAGE_TOOL_CALLS + ".")
+
+
+def _message(flat: dict[str, Any]) -> dict[str, Any]:
+    """A flattened ``message.*`` group as a content-format message."""
+    message: dict[str, Any] = {"role": flat.get(OI.MESSAGE_ROLE) or "user"}
+    nested = any(k.startswith(_NESTED) for k in flat)
+    contents = indexed(flat, OI.MESSAGE_CONTENTS + ".") if nested else []
+    if contents:
+        parts: list[dict[str, Any]] = []
+        for c in contents:
+            if c.get(OI.CONTENT_TYPE) == "image":
+                parts.append(
+                    {"type": "image_url", "image_url": {"url": c.get(OI.CONTENT_IMAGE_URL)}}
+                )
+            else:
+                parts.append({"type": "text", "text": c.get(OI.CONTENT_TEXT) or ""})
+        message["content"] = parts
+    elif OI.MESSAGE_CONTENT in flat:
+        message["content"] = flat[OI.MESSAGE_CONTENT]
+    calls = indexed(flat, OI.MESSAGE_TOOL_CALLS + ".") if nested else []
+    if calls:
+        message["tool_calls"] = [
+            {
+                "id": c.get(OI.TOOL_CALL_ID),
+                "type": "function",
+                "function": {
+                    "name": c.get(OI.TOOL_CALL_FUNCTION_NAME) or "",
+                    "arguments": c.get(OI.TOOL_CALL_FUNCTION_ARGUMENTS),
+                },
+            }
+            for c in calls
+        ]
+    if OI.MESSAGE_TOOL_CALL_ID in flat:
+        message["tool_call_id"] = flat[OI.MESSAGE_TOOL_CALL_ID]
+    if OI.MESSAGE_NAME in flat:
+        message["name"] = flat[OI.MESSAGE_NAME]
+    return message
+
+
+class _Raw:
+    """input.value / output.value, parsed only if the span's I/O is taken from them (an
+    LLM span's messages make the raw request and response redundant)."""
+
+    __slots__ = ("mime", "value")
+
+    def __init__(self, attrs: dict[str, Any], key: str, mime_key: str) -> None:
+        self.value = attrs.pop(key, None)
+        self.mime = attrs.pop(mime_key, None)
+
+    def parsed(self) -> Any:
+        if self.value is None:
+            return None
+        return loads(self.value) if self.mime in (OI.MIME_JSON, None) else self.value
+
+
+def translate(attrs: dict[str, Any]) -> None:
+    kind = str(attrs.pop(OI.SPAN_KIND, "") or "").upper()
+    span_type = KIND_TO_SPAN_TYPE.get(kind, SpanType.UNKNOWN.value)
+    raw_in = _Raw(attrs, OI.INPUT_VALUE, OI.INPUT_MIME_TYPE)
+    raw_out = _Raw(attrs, OI.OUTPUT_VALUE, OI.OUTPUT_MIME_TYPE)
+
+    groups = indexed_many(attrs, _INDEXED)
+    in_messages = [_message(m) for m in groups.get(_IN, [])]
+    out_messages = [_message(m) for m in groups.get(_OUT, [])]
+    finish = attrs.pop(OI.LLM_FINISH_REASON, None)
+    for message in out_messages:
+        message.setdefault("finish_reason", finish)
+    if in_messages or out_messages:
+        # The messages are the LLM span's I/O; input.value (the raw request) would repeat
+        # them, so it is dropped rather than kept twice.
+        put(attrs, G.INPUT_MESSAGES, dumps(chat_messages(in_messages)) if in_messages else None)
+        put(attrs, G.OUTPUT_MESSAGES, dumps(reply_messages(out_messages)) if out_messages else None)
+        inputs = outputs = None
+    else:
+        inputs, outputs = raw_in.parsed(), raw_out.parsed()
+    if span_type == SpanType.CHAT_MODEL.value and not (in_messages or out_messages):
+        span_type = SpanType.LLM.value  # a completion-style LLM span (prompt in, text out)
+
+    _model_and_usage(attrs, span_type)
+
+    tools = [loads(t.get(OI.TOOL_JSON_SCHEMA)) for t in groups.get(_TOOLS, [])]
+    if tools:
+        from spanwise.instrumentations.openai._extract import tool_definitions
+
+        put(attrs, G.TOOL_DEFINITIONS, dumps(tool_definitions(tools)))
+
+    if span_type == SpanType.TOOL.value:
+        put(attrs, G.TOOL_NAME, attrs.pop(OI.TOOL_NAME, None))
+        put(attrs, G.TOOL_DESCRIPTION, attrs.pop(OI.TOOL_DESCRIPTION, None))
+        put(attrs, G.TOOL_CALL_ID, attrs.pop(OI.TOOL_CALL_ID, None))
+        attrs.pop(OI.TOOL_PARAMETERS, None)
+        if inputs is not None:
+            put(attrs, G.TOOL_CALL_ARGUMENTS, dumps(inputs))
+        if outputs is not None:
+            put(attrs, G.TOOL_CALL_RESULT, dumps(outputs))
+        inputs = outputs = None
+
+    documents = groups.get(_DOCUMENTS, [])
+    if documents and outputs is None:
+        outputs = [
+            {
+                "id": d.get(OI.DOCUMENT_ID),
+                "page_content": d.get(OI.DOCUMENT_CONTENT),
+                "score": d.get(OI.DOCUMENT_SCORE),
+                "metadata": loads(d.get(OI.DOCUMENT_METADATA)),
+            }
+            for d in documents
+        ]
+    embeddings = groups.get(_EMBEDDINGS, [])
+    if embeddings:  # the texts are the inputs; the vectors are bulk nobody reads in a trace
+        inputs = [e.get(OI.EMBEDDING_TEXT) for e in embeddings]
+
+    put(attrs, SpanwiseAttributes.SPAN_TYPE, span_type)
+    if inputs is not None:
+        put(attrs, SpanwiseAttributes.SPAN_INPUTS, dumps(inputs))
+    if outputs is not None:
+        put(attrs, SpanwiseAttributes.SPAN_OUTPUTS, dumps(outputs))
+
+    _trace_context(attrs)
+
+
+def _model_and_usage(attrs: dict[str, Any], span_type: str) -> None:
+    # llm.model_name is what answered; the request's model is in the invocation parameters.
+    model = attrs.pop(OI.LLM_MODEL_NAME, None) or attrs.pop(OI.EMBEDDING_MODEL_NAME, None)
+    params = loads(
+        attrs.pop(OI.LLM_INVOCATION_PARAMETERS, None)
+        or attrs.pop(OI.EMBEDDING_INVOCATION_PARAMETERS, None)
+    )
+    params = as_dict(params)
+    if params is not None:
+        for key, target in _INVOCATION_PARAMETERS.items():
+            value = params.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                put(attrs, target, value)
+        put(attrs, G.REQUEST_MODEL, params.get("model"))
+    put(attrs, G.REQUEST_MODEL, model)
+    put(attrs, G.RESPONSE_MODEL, model)
+    operation = OPERATION_BY_SPAN_TYPE.get(span_type)
+    put(attrs, G.OPERATION_NAME, operation)
+    provider = attrs.pop(OI.LLM_PROVIDER, None)
+    system = attrs.pop(OI.LLM_SYSTEM, None)
+    name = str(provider or system or "").lower()
+    if name:
+        put(attrs, G.PROVIDER_NAME, PROVIDERS.get(name, name))
+
+    for key, target in (
+        (OI.TOKEN_PROMPT, G.USAGE_INPUT_TOKENS),
+        (OI.TOKEN_COMPLETION, G.USAGE_OUTPUT_TOKENS),
+        (OI.TOKEN_CACHE_READ, G.USAGE_CACHE_READ_INPUT_TOKENS),
+        (OI.TOKEN_CACHE_WRITE, G.USAGE_CACHE_CREATION_INPUT_TOKENS),
+        (OI.TOKEN_REASONING, G.USAGE_REASONING_OUTPUT_TOKENS),
+    ):
+        put(attrs, target, as_int(attrs.pop(key, None)))
+    attrs.pop(OI.TOKEN_TOTAL, None)  # derived: input + output
+
+
+def _trace_context(attrs: dict[str, Any]) -> None:
+    # Trace-level context: MLflow's metadata keys for user and session; tags and metadata.
+    meta = SpanwiseAttributes.TRACE_METADATA_PREFIX
+    put(attrs, meta + M.TRACE_SESSION, attrs.pop(OI.SESSION_ID, None))
+    put(attrs, meta + M.TRACE_USER, attrs.pop(OI.USER_ID, None))
+    metadata = as_dict(loads(attrs.pop(OI.METADATA, None))) or {}
+    for key, value in metadata.items():
+        put(attrs, meta + key, value if isinstance(value, str) else dumps(value))
+    for tag in as_list(attrs.pop(OI.TAG_TAGS, None)):
+        # "key=value" (how spanwise writes tags in this dialect) or a bare label.
+        key, equals, value = str(tag).partition("=")
+        put(attrs, SpanwiseAttributes.TRACE_TAG_PREFIX + key, value if equals else "true")
