@@ -126,3 +126,26 @@ def test_zero_code_can_be_disabled(
     )
     time.sleep(0.5)
     assert [s for s in receiver.spans[before:] if s["name"].startswith("chat")] == []
+
+
+@pytest.mark.parametrize(
+    ("dialect", "key", "value"),
+    [
+        ("mlflow", "mlflow.spanType", '"CHAT_MODEL"'),
+        ("openinference", "openinference.span.kind", "LLM"),
+    ],
+)
+def test_zero_code_export_dialect(
+    tmp_path: Path, fake_server: Any, receiver: OTLPReceiver, dialect: str, key: str, value: str
+) -> None:
+    """SPANWISE_EXPORT_DIALECT under opentelemetry-instrument: spanwise's configurator
+    wraps the SDK's exporter, so the spans leave in that dialect."""
+    before = len(receiver.spans)
+    _run(
+        tmp_path,
+        fake_server,
+        {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.http_endpoint, "SPANWISE_EXPORT_DIALECT": dialect},
+    )
+    plain, _ = _chat_spans(receiver, before)
+    assert plain["attributes"][key] == value
+    assert plain["attributes"]["gen_ai.operation.name"] == "chat"  # the genai keys stay
