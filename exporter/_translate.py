@@ -70,14 +70,12 @@ def _loads(value: Any) -> Any:
 
 def decode_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
     """OTel attribute values as plain Python: tuples as lists, JSON documents decoded."""
-    out: dict[str, Any] = {}
-    for key, value in (attributes or {}).items():
+    out = dict(attributes or {})
+    for key, value in out.items():
         if key in JSON_ATTRIBUTES:
             out[key] = _loads(value)
-        elif isinstance(value, tuple):
+        elif type(value) is tuple:
             out[key] = list(value)  # pyright: ignore[reportUnknownArgumentType]
-        else:
-            out[key] = value
     return out
 
 
@@ -108,6 +106,18 @@ def _inputs_outputs(attributes: dict[str, Any]) -> tuple[Any, Any]:
     return inputs, outputs
 
 
+# SpanStatus is frozen: the message-less ones are shared (an Enum lookup per span adds up).
+_STATUSES = {code.value: SpanStatus(code) for code in SpanStatusCode}
+
+
+def _status(code: str, message: str) -> SpanStatus:
+    if not message:
+        status = _STATUSES.get(code)
+        if status is not None:
+            return status
+    return SpanStatus(SpanStatusCode(code), message)
+
+
 def span_from_record(record: SpanRecord) -> Span:
     """A stored (or just recorded) span as a model ``Span``: JSON attributes decoded,
     inputs and outputs lifted out, the span type resolved."""
@@ -120,7 +130,7 @@ def span_from_record(record: SpanRecord) -> Span:
         name=record["name"],
         start_time_ns=record["start"],
         end_time_ns=record["end"],
-        status=SpanStatus(SpanStatusCode(record["status"]), record["message"]),
+        status=_status(record["status"], record["message"]),
         span_type=span_type_of(attributes),
         inputs=inputs,
         outputs=outputs,

@@ -55,24 +55,48 @@ _TRACELOOP = (
 _DEPRECATED = frozenset(
     {D.SYSTEM, D.PROMPT, D.COMPLETION, D.USAGE_PROMPT_TOKENS, D.USAGE_COMPLETION_TOKENS}
 )
-_FOREIGN = _MLFLOW + _OPENINFERENCE + _TRACELOOP
+_IS_MLFLOW, _IS_OPENINFERENCE, _IS_TRACELOOP, _IS_DEPRECATED = 1, 2, 4, 8
+
+# Which conventions a key belongs to, memoized: keys repeat from span to span, so the
+# common case (a canonical span) costs one dict lookup per key. Bounded, because a
+# receiver's keys come from anyone.
+_KIND_CACHE: dict[str, int] = {}
+_KIND_CACHE_SIZE = 16_384
+
+
+def _kind(key: str) -> int:
+    kind = (
+        (_IS_MLFLOW if key.startswith(_MLFLOW) else 0)
+        | (_IS_OPENINFERENCE if key.startswith(_OPENINFERENCE) else 0)
+        | (_IS_TRACELOOP if key.startswith(_TRACELOOP) else 0)
+        | (_IS_DEPRECATED if key in _DEPRECATED else 0)
+    )
+    if len(_KIND_CACHE) < _KIND_CACHE_SIZE:
+        _KIND_CACHE[key] = kind
+    return kind
 
 
 def canonical(
     attributes: Mapping[str, Any], events: list[EventRecord]
 ) -> tuple[Mapping[str, Any], list[EventRecord]]:
     """The span's attributes and events in the canonical form."""
-    foreign = [k for k in attributes if k.startswith(_FOREIGN) or k in _DEPRECATED]
-    if not foreign and not any(e["name"] in _genai.MESSAGE_EVENTS for e in events):
+    cache = _KIND_CACHE
+    kinds = 0
+    for key in attributes:
+        kind = cache.get(key)
+        kinds |= _kind(key) if kind is None else kind
+    message_events = bool(events) and any(e["name"] in _genai.MESSAGE_EVENTS for e in events)
+    if not kinds and not message_events:
         return attributes, events
     attrs = dict(attributes)
-    if any(k.startswith(_MLFLOW) for k in foreign):
+    if kinds & _IS_MLFLOW:
         _mlflow.translate(attrs)
-    if any(k.startswith(_OPENINFERENCE) for k in foreign):
+    if kinds & _IS_OPENINFERENCE:
         _openinference.translate(attrs)
-    if any(k.startswith(_TRACELOOP) for k in foreign):
+    if kinds & _IS_TRACELOOP:
         _traceloop.translate(attrs)
-    events = _genai.translate(attrs, events)
+    if kinds & _IS_DEPRECATED or message_events:
+        events = _genai.translate(attrs, events)
     return attrs, events
 
 

@@ -6,7 +6,12 @@ import json
 import re
 from typing import Any, cast
 
-from spanwise.instrumentations.openai._extract import input_messages, output_messages
+from spanwise.instrumentations.openai._extract import (
+    content_parts,
+    input_messages,
+    output_messages,
+    tool_call_arguments,
+)
 
 __all__ = [
     "as_dict",
@@ -17,6 +22,7 @@ __all__ = [
     "indexed",
     "indexed_many",
     "loads",
+    "message",
     "put",
     "reply_messages",
 ]
@@ -81,21 +87,81 @@ def indexed(attrs: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
 
 _INDEXED_KEY = re.compile(r"(.*?\.)(\d+)\.(.*)", re.DOTALL)
 
+# Attribute keys repeat from span to span (``llm.input_messages.0.message.role``...), so
+# their parse is memoized; bounded, because a receiver's keys come from anyone.
+_SPLIT_CACHE: dict[str, tuple[str, int, str] | None] = {}
+_SPLIT_CACHE_SIZE = 16_384
+
+
+def _split(key: str) -> tuple[str, int, str] | None:
+    """``<prefix><i>.<rest>`` at the first numeric segment, or None."""
+    try:
+        return _SPLIT_CACHE[key]
+    except KeyError:
+        pass
+    match = _INDEXED_KEY.match(key)
+    parsed = None if match is None else (match[1], int(match[2]), match[3])
+    if len(_SPLIT_CACHE) < _SPLIT_CACHE_SIZE:
+        _SPLIT_CACHE[key] = parsed
+    return parsed
+
 
 def indexed_many(
     attrs: dict[str, Any], prefixes: tuple[str, ...]
 ) -> dict[str, list[dict[str, Any]]]:
     """``indexed`` for several prefixes in one pass over the keys (the hot path of the
     flattened conventions)."""
-    wanted = set(prefixes)
     groups: dict[str, dict[int, dict[str, Any]]] = {}
     for key in [k for k in attrs if k.startswith(prefixes)]:
-        match = _INDEXED_KEY.match(key)
-        if match is not None:
-            prefix, index, rest = match.groups()
-            if prefix in wanted:
-                groups.setdefault(prefix, {}).setdefault(int(index), {})[rest] = attrs.pop(key)
+        parsed = _split(key)
+        if parsed is not None and parsed[0] in prefixes:
+            prefix, index, rest = parsed
+            group = groups.get(prefix)
+            if group is None:
+                group = groups[prefix] = {}
+            fields = group.get(index)
+            if fields is None:
+                fields = group[index] = {}
+            fields[rest] = attrs.pop(key)
     return {p: [g[i] for i in sorted(g)] for p, g in groups.items()}
+
+
+def message(
+    role: Any,
+    content: Any,
+    tool_calls: list[tuple[Any, Any, Any]],
+    *,
+    tool_call_id: Any = None,
+    name: Any = None,
+    finish_reason: Any = None,
+    output: bool = False,
+) -> dict[str, Any]:
+    """One chat message in the parts format, from a flattened convention's fields
+    (``tool_calls`` as ``(id, name, arguments)``). The same result as the content-format
+    path (``chat_messages``/``reply_messages``) without building the intermediate form.
+    """
+    role = str(role or ("assistant" if output else "user"))
+    if role == "tool" and not output:
+        parts: list[dict[str, Any]] = [
+            {"type": "tool_call_response", "id": tool_call_id, "response": content}
+        ]
+    else:
+        if isinstance(content, str):
+            parts = [{"type": "text", "content": content}]
+        else:
+            parts = content_parts(content)
+        for call_id, call_name, arguments in tool_calls:
+            part: dict[str, Any] = {"type": "tool_call", "name": str(call_name or "")}
+            if call_id is not None:
+                part["id"] = call_id
+            part["arguments"] = tool_call_arguments(arguments)
+            parts.append(part)
+    entry: dict[str, Any] = {"role": role, "parts": parts}
+    if output:
+        entry["finish_reason"] = str(finish_reason or "stop")
+    elif name is not None:
+        entry["name"] = name
+    return entry
 
 
 def chat_messages(messages: Any) -> list[dict[str, Any]]:

@@ -13,13 +13,12 @@ from ._common import (
     as_dict,
     as_int,
     as_list,
-    chat_messages,
     dumps,
     indexed,
     indexed_many,
     loads,
+    message,
     put,
-    reply_messages,
 )
 
 __all__ = ["KIND_TO_SPAN_TYPE", "PROVIDERS", "translate"]
@@ -52,6 +51,11 @@ PROVIDERS: dict[str, str] = {
     "xai": "x_ai",
 }
 
+_UNKNOWN = SpanType.UNKNOWN.value
+_CHAT_MODEL = SpanType.CHAT_MODEL.value
+_LLM = SpanType.LLM.value
+_TOOL = SpanType.TOOL.value
+
 _INVOCATION_PARAMETERS = {
     "temperature": G.REQUEST_TEMPERATURE,
     "top_p": G.REQUEST_TOP_P,
@@ -63,50 +67,55 @@ _INVOCATION_PARAMETERS = {
 }
 
 
+_TOKENS = {
+    OI.TOKEN_PROMPT: G.USAGE_INPUT_TOKENS,
+    OI.TOKEN_COMPLETION: G.USAGE_OUTPUT_TOKENS,
+    OI.TOKEN_CACHE_READ: G.USAGE_CACHE_READ_INPUT_TOKENS,
+    OI.TOKEN_CACHE_WRITE: G.USAGE_CACHE_CREATION_INPUT_TOKENS,
+    OI.TOKEN_REASONING: G.USAGE_REASONING_OUTPUT_TOKENS,
+}
+
 _IN = OI.LLM_INPUT_MESSAGES + "."
 _OUT = OI.LLM_OUTPUT_MESSAGES + "."
 _TOOLS = OI.LLM_TOOLS + "."
 _DOCUMENTS = OI.RETRIEVAL_DOCUMENTS + "."
 _EMBEDDINGS = OI.EMBEDDING_EMBEDDINGS + "."
 _INDEXED = (_IN, _OUT, _TOOLS, _DOCUMENTS, _EMBEDDINGS)
-_NESTED = (OI.MESSAGE_CONTENTS + ".", OI.MESSAGE_TOOL_CALLS + ".")
+_CONTENTS = OI.MESSAGE_CONTENTS + "."
+_CALLS = OI.MESSAGE_TOOL_CALLS + "."
+_MESSAGE_SCALARS = (OI.MESSAGE_ROLE, OI.MESSAGE_CONTENT, OI.MESSAGE_NAME, OI.MESSAGE_TOOL_CALL_ID)
 
 
-def _message(flat: dict[str, Any]) -> dict[str, Any]:
-    """A flattened ``message.*`` group as a content-format message."""
-    message: dict[str, Any] = {"role": flat.get(OI.MESSAGE_ROLE) or "user"}
-    nested = any(k.startswith(_NESTED) for k in flat)
-    contents = indexed(flat, OI.MESSAGE_CONTENTS + ".") if nested else []
-    if contents:
-        parts: list[dict[str, Any]] = []
-        for c in contents:
-            if c.get(OI.CONTENT_TYPE) == "image":
-                parts.append(
-                    {"type": "image_url", "image_url": {"url": c.get(OI.CONTENT_IMAGE_URL)}}
-                )
-            else:
-                parts.append({"type": "text", "text": c.get(OI.CONTENT_TEXT) or ""})
-        message["content"] = parts
-    elif OI.MESSAGE_CONTENT in flat:
-        message["content"] = flat[OI.MESSAGE_CONTENT]
-    calls = indexed(flat, OI.MESSAGE_TOOL_CALLS + ".") if nested else []
-    if calls:
-        message["tool_calls"] = [
-            {
-                "id": c.get(OI.TOOL_CALL_ID),
-                "type": "function",
-                "function": {
-                    "name": c.get(OI.TOOL_CALL_FUNCTION_NAME) or "",
-                    "arguments": c.get(OI.TOOL_CALL_FUNCTION_ARGUMENTS),
-                },
-            }
-            for c in calls
+def _message(flat: dict[str, Any], *, output: bool, finish_reason: Any = None) -> dict[str, Any]:
+    """A flattened ``message.*`` group as a parts-format message."""
+    content = flat.get(OI.MESSAGE_CONTENT)
+    calls: list[tuple[Any, Any, Any]] = []
+    if len(flat) > sum(k in flat for k in _MESSAGE_SCALARS):  # nested contents/tool calls
+        contents = indexed(flat, _CONTENTS)
+        if contents:  # multimodal: OpenAI's content parts, then the common conversion
+            content = [
+                {"type": "image_url", "image_url": {"url": c.get(OI.CONTENT_IMAGE_URL)}}
+                if c.get(OI.CONTENT_TYPE) == "image"
+                else {"type": "text", "text": c.get(OI.CONTENT_TEXT) or ""}
+                for c in contents
+            ]
+        calls = [
+            (
+                c.get(OI.TOOL_CALL_ID),
+                c.get(OI.TOOL_CALL_FUNCTION_NAME),
+                c.get(OI.TOOL_CALL_FUNCTION_ARGUMENTS),
+            )
+            for c in indexed(flat, _CALLS)
         ]
-    if OI.MESSAGE_TOOL_CALL_ID in flat:
-        message["tool_call_id"] = flat[OI.MESSAGE_TOOL_CALL_ID]
-    if OI.MESSAGE_NAME in flat:
-        message["name"] = flat[OI.MESSAGE_NAME]
-    return message
+    return message(
+        flat.get(OI.MESSAGE_ROLE),
+        content,
+        calls,
+        tool_call_id=flat.get(OI.MESSAGE_TOOL_CALL_ID),
+        name=flat.get(OI.MESSAGE_NAME),
+        finish_reason=finish_reason,
+        output=output,
+    )
 
 
 class _Raw:
@@ -127,26 +136,26 @@ class _Raw:
 
 def translate(attrs: dict[str, Any]) -> None:
     kind = str(attrs.pop(OI.SPAN_KIND, "") or "").upper()
-    span_type = KIND_TO_SPAN_TYPE.get(kind, SpanType.UNKNOWN.value)
+    span_type = KIND_TO_SPAN_TYPE.get(kind, _UNKNOWN)
     raw_in = _Raw(attrs, OI.INPUT_VALUE, OI.INPUT_MIME_TYPE)
     raw_out = _Raw(attrs, OI.OUTPUT_VALUE, OI.OUTPUT_MIME_TYPE)
 
     groups = indexed_many(attrs, _INDEXED)
-    in_messages = [_message(m) for m in groups.get(_IN, [])]
-    out_messages = [_message(m) for m in groups.get(_OUT, [])]
     finish = attrs.pop(OI.LLM_FINISH_REASON, None)
-    for message in out_messages:
-        message.setdefault("finish_reason", finish)
+    in_messages = [_message(m, output=False) for m in groups.get(_IN, ())]
+    out_messages = [_message(m, output=True, finish_reason=finish) for m in groups.get(_OUT, ())]
     if in_messages or out_messages:
         # The messages are the LLM span's I/O; input.value (the raw request) would repeat
         # them, so it is dropped rather than kept twice.
-        put(attrs, G.INPUT_MESSAGES, dumps(chat_messages(in_messages)) if in_messages else None)
-        put(attrs, G.OUTPUT_MESSAGES, dumps(reply_messages(out_messages)) if out_messages else None)
+        if in_messages:
+            put(attrs, G.INPUT_MESSAGES, dumps(in_messages))
+        if out_messages:
+            put(attrs, G.OUTPUT_MESSAGES, dumps(out_messages))
         inputs = outputs = None
     else:
         inputs, outputs = raw_in.parsed(), raw_out.parsed()
-    if span_type == SpanType.CHAT_MODEL.value and not (in_messages or out_messages):
-        span_type = SpanType.LLM.value  # a completion-style LLM span (prompt in, text out)
+    if span_type == _CHAT_MODEL and not (in_messages or out_messages):
+        span_type = _LLM  # a completion-style LLM span (prompt in, text out)
 
     _model_and_usage(attrs, span_type)
 
@@ -156,7 +165,7 @@ def translate(attrs: dict[str, Any]) -> None:
 
         put(attrs, G.TOOL_DEFINITIONS, dumps(tool_definitions(tools)))
 
-    if span_type == SpanType.TOOL.value:
+    if span_type == _TOOL:
         put(attrs, G.TOOL_NAME, attrs.pop(OI.TOOL_NAME, None))
         put(attrs, G.TOOL_DESCRIPTION, attrs.pop(OI.TOOL_DESCRIPTION, None))
         put(attrs, G.TOOL_CALL_ID, attrs.pop(OI.TOOL_CALL_ID, None))
@@ -215,14 +224,8 @@ def _model_and_usage(attrs: dict[str, Any], span_type: str) -> None:
     if name:
         put(attrs, G.PROVIDER_NAME, PROVIDERS.get(name, name))
 
-    for key, target in (
-        (OI.TOKEN_PROMPT, G.USAGE_INPUT_TOKENS),
-        (OI.TOKEN_COMPLETION, G.USAGE_OUTPUT_TOKENS),
-        (OI.TOKEN_CACHE_READ, G.USAGE_CACHE_READ_INPUT_TOKENS),
-        (OI.TOKEN_CACHE_WRITE, G.USAGE_CACHE_CREATION_INPUT_TOKENS),
-        (OI.TOKEN_REASONING, G.USAGE_REASONING_OUTPUT_TOKENS),
-    ):
-        put(attrs, target, as_int(attrs.pop(key, None)))
+    for key in [k for k in attrs if k in _TOKENS]:
+        put(attrs, _TOKENS[key], as_int(attrs.pop(key)))
     attrs.pop(OI.TOKEN_TOTAL, None)  # derived: input + output
 
 

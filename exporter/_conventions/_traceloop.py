@@ -11,13 +11,12 @@ from spanwise.semconv import Traceloop as T
 from ._common import (
     as_dict,
     as_int,
-    chat_messages,
     dumps,
     indexed,
     indexed_many,
     loads,
+    message,
     put,
-    reply_messages,
 )
 
 __all__ = ["translate"]
@@ -28,6 +27,7 @@ _KIND_TO_SPAN_TYPE = {
     "agent": SpanType.AGENT.value,
     "tool": SpanType.TOOL.value,
 }
+_TOOL = SpanType.TOOL.value
 _REQUEST_TYPE = {
     "chat": (SpanType.CHAT_MODEL.value, OperationName.CHAT),
     "completion": (SpanType.LLM.value, OperationName.TEXT_COMPLETION),
@@ -36,37 +36,35 @@ _REQUEST_TYPE = {
 }
 
 
-def _message(flat: dict[str, Any]) -> dict[str, Any]:
-    message: dict[str, Any] = {
-        "role": flat.get("role") or "user",
-        "content": flat.get("content") or None,  # "" beside tool calls means no text
-    }
-    calls = indexed(flat, "tool_calls.")
-    if calls:
-        message["tool_calls"] = [
-            {
-                "id": c.get("id"),
-                "type": "function",
-                "function": {"name": c.get("name") or "", "arguments": c.get("arguments")},
-            }
-            for c in calls
-        ]
-    if flat.get("tool_call_id") is not None:
-        message["tool_call_id"] = flat["tool_call_id"]
-    if flat.get("finish_reason") is not None:
-        message["finish_reason"] = flat["finish_reason"]
-    return message
+_MESSAGE_SCALARS = ("role", "content", "tool_call_id", "finish_reason")
 
 
-def _entity(value: Any) -> Any:
-    """traceloop.entity.input/output: JSON, often ``{"args": [...], "kwargs": {...}}``."""
+def _message(flat: dict[str, Any], *, output: bool) -> dict[str, Any]:
+    nested = len(flat) > sum(k in flat for k in _MESSAGE_SCALARS)  # tool_calls.<j>.*
+    calls = indexed(flat, "tool_calls.") if nested else []
+    return message(
+        flat.get("role"),
+        flat.get("content") or None,  # "" beside tool calls means no text
+        [(c.get("id"), c.get("name"), c.get("arguments")) for c in calls],
+        tool_call_id=flat.get("tool_call_id"),
+        finish_reason=flat.get("finish_reason"),
+        output=output,
+    )
+
+
+def _entity(value: Any) -> str | None:
+    """traceloop.entity.input/output as JSON text. Often ``{"args": [...], "kwargs":
+    {...}}``: keyword-only calls become their kwargs; JSON text is otherwise kept as
+    recorded (not decoded and encoded again)."""
+    if value is None:
+        return None
     data = loads(value)
     call = as_dict(data)
-    if call is not None and set(call) <= {"args", "kwargs"}:
-        kwargs = as_dict(call.get("kwargs")) or {}
-        if not call.get("args"):
-            return kwargs
-    return data
+    if call is not None and set(call) <= {"args", "kwargs"} and not call.get("args"):
+        return dumps(as_dict(call.get("kwargs")) or {})
+    if data is not value and isinstance(value, str):
+        return value  # valid JSON already
+    return dumps(data)
 
 
 def translate(attrs: dict[str, Any]) -> None:
@@ -82,25 +80,21 @@ def translate(attrs: dict[str, Any]) -> None:
 
     inputs = _entity(attrs.pop(T.ENTITY_INPUT, None))
     outputs = _entity(attrs.pop(T.ENTITY_OUTPUT, None))
-    if span_type == SpanType.TOOL.value:
+    if span_type == _TOOL:
         put(attrs, G.TOOL_NAME, attrs.get(T.ENTITY_NAME))
-        if inputs is not None:
-            put(attrs, G.TOOL_CALL_ARGUMENTS, dumps(inputs))
-        if outputs is not None:
-            put(attrs, G.TOOL_CALL_RESULT, dumps(outputs))
+        put(attrs, G.TOOL_CALL_ARGUMENTS, inputs)
+        put(attrs, G.TOOL_CALL_RESULT, outputs)
     else:
-        if inputs is not None:
-            put(attrs, SpanwiseAttributes.SPAN_INPUTS, dumps(inputs))
-        if outputs is not None:
-            put(attrs, SpanwiseAttributes.SPAN_OUTPUTS, dumps(outputs))
+        put(attrs, SpanwiseAttributes.SPAN_INPUTS, inputs)
+        put(attrs, SpanwiseAttributes.SPAN_OUTPUTS, outputs)
 
     groups = indexed_many(attrs, (T.PROMPT_PREFIX, T.COMPLETION_PREFIX, T.FUNCTIONS_PREFIX))
-    prompts = [_message(m) for m in groups.get(T.PROMPT_PREFIX, [])]
+    prompts = [_message(m, output=False) for m in groups.get(T.PROMPT_PREFIX, ())]
     if prompts:
-        put(attrs, G.INPUT_MESSAGES, dumps(chat_messages(prompts)))
-    completions = [_message(m) for m in groups.get(T.COMPLETION_PREFIX, [])]
+        put(attrs, G.INPUT_MESSAGES, dumps(prompts))
+    completions = [_message(m, output=True) for m in groups.get(T.COMPLETION_PREFIX, ())]
     if completions:
-        put(attrs, G.OUTPUT_MESSAGES, dumps(reply_messages(completions)))
+        put(attrs, G.OUTPUT_MESSAGES, dumps(completions))
     functions = groups.get(T.FUNCTIONS_PREFIX, [])
     if functions:
         put(

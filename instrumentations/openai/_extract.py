@@ -18,6 +18,7 @@ from spanwise.semconv import OperationName, ProviderName, ServerAttributes
 __all__ = [
     "chat_request_attributes",
     "chat_response_attributes",
+    "content_parts",
     "embeddings_request_attributes",
     "embeddings_response_attributes",
     "get",
@@ -29,6 +30,7 @@ __all__ = [
     "responses_output",
     "responses_request_attributes",
     "responses_response_attributes",
+    "tool_call_arguments",
     "tool_definitions",
     "usage_attributes",
 ]
@@ -95,7 +97,7 @@ def provider_attributes(base_url: object) -> dict[str, Any]:
 # -- messages --------------------------------------------------------------------------------
 
 
-def _arguments(raw: Any) -> Any:
+def tool_call_arguments(raw: Any) -> Any:
     """Tool-call arguments as an object when they are JSON (the convention asks so)."""
     if isinstance(raw, str):
         try:
@@ -105,7 +107,8 @@ def _arguments(raw: Any) -> Any:
     return raw
 
 
-def _content_parts(content: Any) -> list[dict[str, Any]]:
+def content_parts(content: Any) -> list[dict[str, Any]]:
+    """Chat Completions message content (text or a list of typed parts) as GenAI parts."""
     if content is None:
         return []
     if isinstance(content, str):
@@ -145,7 +148,7 @@ def _tool_call_parts(tool_calls: Any) -> list[dict[str, Any]]:
         part: dict[str, Any] = {"type": "tool_call", "name": str(get(function, "name", ""))}
         if get(call, "id") is not None:
             part["id"] = get(call, "id")
-        part["arguments"] = _arguments(get(function, "arguments"))
+        part["arguments"] = tool_call_arguments(get(function, "arguments"))
         parts.append(part)
     return parts
 
@@ -165,7 +168,7 @@ def input_messages(messages: Any) -> list[dict[str, Any]]:
                 }
             ]
         else:
-            parts = _content_parts(get(message, "content"))
+            parts = content_parts(get(message, "content"))
             parts += _tool_call_parts(get(message, "tool_calls"))
         entry: dict[str, Any] = {"role": role, "parts": parts}
         if get(message, "name") is not None:
@@ -179,7 +182,7 @@ def output_messages(choices: Any) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for choice in items(choices):
         message = get(choice, "message")
-        parts = _content_parts(get(message, "content"))
+        parts = content_parts(get(message, "content"))
         if get(message, "refusal"):
             parts.append({"type": "text", "content": str(get(message, "refusal"))})
         parts += _tool_call_parts(get(message, "tool_calls"))
@@ -387,7 +390,7 @@ def responses_input_messages(value: Any) -> list[dict[str, Any]]:
                             "type": "tool_call",
                             "id": get(item, "call_id"),
                             "name": str(get(item, "name", "")),
-                            "arguments": _arguments(get(item, "arguments")),
+                            "arguments": tool_call_arguments(get(item, "arguments")),
                         }
                     ],
                 }
@@ -396,7 +399,7 @@ def responses_input_messages(value: Any) -> list[dict[str, Any]]:
             out.append(
                 {
                     "role": str(get(item, "role", "user")),
-                    "parts": _content_parts(get(item, "content")),
+                    "parts": content_parts(get(item, "content")),
                 }
             )
     return out
@@ -408,14 +411,14 @@ def responses_output(response: Any) -> tuple[list[dict[str, Any]], str]:
     for item in items(get(response, "output")):
         kind = get(item, "type")
         if kind == "message":
-            parts += _content_parts(get(item, "content"))
+            parts += content_parts(get(item, "content"))
         elif kind == "function_call":
             parts.append(
                 {
                     "type": "tool_call",
                     "id": get(item, "call_id"),
                     "name": str(get(item, "name", "")),
-                    "arguments": _arguments(get(item, "arguments")),
+                    "arguments": tool_call_arguments(get(item, "arguments")),
                 }
             )
         elif kind == "reasoning":

@@ -299,6 +299,40 @@ def test_traceloop_indexed_prompts_and_entities() -> None:
     assert tool.attributes["gen_ai.tool.name"] == "get_weather"
 
 
+def test_role_less_messages_default_by_direction() -> None:
+    # A reply without a role is the model's (assistant); a prompt without one is the user's.
+    for attrs in (
+        {
+            "openinference.span.kind": "LLM",
+            "llm.input_messages.0.message.content": "hi",
+            "llm.output_messages.0.message.content": "hello",
+            "llm.finish_reason": "stop",
+        },
+        {
+            "llm.request.type": "chat",
+            "gen_ai.prompt.0.content": "hi",
+            "gen_ai.completion.0.content": "hello",
+            "gen_ai.completion.0.finish_reason": "stop",
+        },
+    ):
+        span = _span(attrs)
+        assert (span.inputs, span.outputs) == ([USER], [REPLY])
+
+
+def test_key_memos_stay_bounded() -> None:
+    # Keys are memoized per name; a flood of distinct keys (a receiver takes anyone's)
+    # must not grow the memos past their bound, and translation stays right beyond it.
+    from spanwise.exporter import _conventions
+    from spanwise.exporter._conventions import _common
+
+    for i in range(_conventions._KIND_CACHE_SIZE + 10):  # pyright: ignore[reportPrivateUsage]
+        canonical({f"app.key{i}": 1, f"llm.input_messages.{i}.message.content": "x"}, [])
+    assert len(_conventions._KIND_CACHE) <= _conventions._KIND_CACHE_SIZE  # pyright: ignore[reportPrivateUsage]
+    assert len(_common._SPLIT_CACHE) <= _common._SPLIT_CACHE_SIZE  # pyright: ignore[reportPrivateUsage]
+    span = _span({"openinference.span.kind": "LLM", "llm.input_messages.0.message.content": "hi"})
+    assert span.inputs == [USER]
+
+
 # -- MLflow ----------------------------------------------------------------------------
 
 

@@ -222,8 +222,9 @@ def test_embeddings_and_legacy_completions(client: Any, exporter: InMemorySpanEx
         json.loads(str(legacy.attributes["gen_ai.input.messages"]))[0]["parts"][0]["content"]
         == "Say hi"
     )  # type: ignore[index]
-    for span in (embeddings, legacy):
-        semconv_check.check_attributes(dict(span.attributes or {}))
+    if semconv_check.available():
+        for span in (embeddings, legacy):
+            semconv_check.check_attributes(dict(span.attributes or {}))
 
 
 def test_no_secret_enters_a_span(
