@@ -10,8 +10,10 @@ a busy timeout and bounded retries); PostgreSQL's transactions do the rest.
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
+import weakref
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 from .._conventions import canonical_record
 from .._model import Trace
@@ -47,6 +49,24 @@ __all__ = ["SqlTraceStore", "StoreSchemaError"]
 
 _CHUNK = 500  # ids per IN (...) list
 _RETRIES = 8
+
+# json.dumps with options builds an encoder per call; one per span adds up.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+# Every open store, for the fork handler below.
+_stores: weakref.WeakSet[SqlTraceStore] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    # A pooled connection (a SQLite handle with its locks, a PostgreSQL socket) must not
+    # be used by two processes: the child forgets the parent's without closing them, as
+    # SQLAlchemy recommends, and opens its own on first use.
+    for store in list(_stores):
+        store._engine.dispose(close=False)  # pyright: ignore[reportPrivateUsage]
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class StoreSchemaError(RuntimeError):
@@ -83,14 +103,22 @@ class SqlTraceStore:
             database = url.database or ""
             if database and database != ":memory:":
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            # One connection per use: nothing to share across threads or forks.
+            # Pooled: opening a connection costs four PRAGMAs, and closing the last one
+            # checkpoints and truncates the WAL (milliseconds per write). A pooled
+            # connection is used by one thread at a time; a forked child drops the
+            # parent's connections without closing them (see _after_fork_in_child).
+            memory = database in ("", ":memory:")
             self._engine: Engine = create_engine(
-                url, poolclass=NullPool, connect_args={"timeout": 30, "check_same_thread": False}
+                url,
+                poolclass=NullPool if memory else QueuePool,
+                connect_args={"timeout": 30, "check_same_thread": False},
+                **({} if memory else {"pool_size": 2, "max_overflow": 4}),
             )
             event.listen(self._engine, "connect", _sqlite_connect)
             event.listen(self._engine, "begin", _sqlite_begin)
         else:
             self._engine = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4)
+        _stores.add(self)
         self._ensure_schema()
 
     # -- schema ------------------------------------------------------------------------
@@ -206,7 +234,7 @@ class SqlTraceStore:
                         "end_time_ns": record["end"],
                         "status": record["status"],
                         "remote_parent": record["remote_parent"],
-                        "content": json.dumps(record, ensure_ascii=False, separators=(",", ":")),
+                        "content": _encode(record),
                     }
                 )
         for table, rows in (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import textwrap
@@ -164,6 +165,53 @@ def test_two_processes_writing_one_store_lose_nothing(tmp_path: Path) -> None:
     assert all(len(t.data.spans) == 2 for t in rows)
     workers = [t.info.tags["worker"] for t in rows]
     assert workers.count("a") == workers.count("b") == count
+
+
+def _record(trace: int) -> dict[str, Any]:
+    return {
+        "v": 1,
+        "trace_id": f"{trace:032x}",
+        "span_id": f"{trace:016x}",
+        "parent_id": None,
+        "remote_parent": False,
+        "name": "root",
+        "start": 1_000_000_000,
+        "end": 2_000_000_000,
+        "status": "OK",
+        "message": "",
+        "attributes": {},
+        "events": [],
+    }
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_writes_through_its_own_connections(tmp_path: Path) -> None:
+    # The store pools its connections; a child forked while the parent holds some must
+    # open its own (a SQLite handle shared by two processes corrupts locking).
+    store = SqlTraceStore(f"sqlite:///{tmp_path / 'fork.db'}")
+    store.write_records([_record(1)])  # the parent now has a pooled connection
+    engine = store._engine  # pyright: ignore[reportPrivateUsage]
+    pooled = engine.raw_connection()
+    parents = pooled.dbapi_connection
+    pooled.close()  # back into the pool
+    pid = os.fork()
+    if pid == 0:  # the child: write, report by exit code, never return into pytest
+        code = 1
+        try:
+            mine = engine.raw_connection()
+            if mine.dbapi_connection is parents:
+                os._exit(3)
+            mine.close()
+            store.write_records([_record(t) for t in range(2, 12)])
+            code = 0 if store.count() >= 11 else 2  # the parent may have written too
+        finally:
+            os._exit(code)
+    store.write_records([_record(t) for t in range(12, 22)])  # the parent, concurrently
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.count() == 21
+    store.close()
+    store.close()  # idempotent
 
 
 @pytest.mark.postgres
