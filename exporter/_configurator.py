@@ -3,9 +3,10 @@
 ``opentelemetry-instrument`` only sets up the SDK when a configurator is installed;
 this one is the SDK's own (``OTEL_TRACES_EXPORTER``, ``OTEL_EXPORTER_OTLP_*``,
 ``OTEL_RESOURCE_ATTRIBUTES``... as documented by OpenTelemetry), registered as the
-``opentelemetry_configurator`` entry point ``spanwise``. With
-``SPANWISE_EXPORT_DIALECT=mlflow|openinference`` it wraps each exporter so the spans
-leave in that dialect.
+``opentelemetry_configurator`` entry point ``spanwise``. As in library mode, OTLP
+exporters ride out backend outages (``ResilientSpanExporter``: the memory buffer and,
+with ``SPANWISE_EXPORT_SPOOL_DIR``, the disk spool), and with
+``SPANWISE_EXPORT_DIALECT=mlflow|openinference`` the spans leave in that dialect.
 """
 
 from __future__ import annotations
@@ -22,13 +23,17 @@ from spanwise.instrumentations._safety import warn_once
 __all__ = ["SpanwiseConfigurator"]
 
 
-def _dialect_processor(dialect: str) -> Any:
+def _export_processor(dialect: str) -> Any:
     from ._dialects import DialectSpanExporter
+    from ._resilient import ResilientSpanExporter
+    from ._spool import spool_from_env
     from ._store_exporter import SpanwiseStoreExporter
 
     def processor(exporter: SpanExporter) -> BatchSpanProcessor:
-        if not isinstance(exporter, SpanwiseStoreExporter):  # the store keeps spans as recorded
-            exporter = DialectSpanExporter(exporter, dialect)
+        if type(exporter).__module__.startswith("opentelemetry.exporter.otlp"):
+            exporter = ResilientSpanExporter(exporter, spool=spool_from_env())
+        if dialect != "genai" and not isinstance(exporter, SpanwiseStoreExporter):
+            exporter = DialectSpanExporter(exporter, dialect)  # the store keeps spans as recorded
         return BatchSpanProcessor(exporter)
 
     return processor
@@ -45,15 +50,14 @@ class SpanwiseConfigurator(_OTelSDKConfigurator):
         except ValueError as exc:
             warn_once("dialect:env", "spanwise: %s; exporting the genai dialect", exc)
             dialect = "genai"
-        if dialect != "genai":
-            accepted = inspect.signature(_configuration._initialize_components).parameters  # pyright: ignore[reportPrivateUsage]
-            if "export_span_processor" in accepted:
-                kwargs.setdefault("export_span_processor", _dialect_processor(dialect))
-            else:
-                warn_once(
-                    "dialect:sdk",
-                    "spanwise: SPANWISE_EXPORT_DIALECT=%s under opentelemetry-instrument needs "
-                    "a newer opentelemetry-sdk; exporting the genai dialect",
-                    dialect,
-                )
+        accepted = inspect.signature(_configuration._initialize_components).parameters  # pyright: ignore[reportPrivateUsage]
+        if "export_span_processor" in accepted:
+            kwargs.setdefault("export_span_processor", _export_processor(dialect))
+        elif dialect != "genai":
+            warn_once(
+                "dialect:sdk",
+                "spanwise: SPANWISE_EXPORT_DIALECT=%s under opentelemetry-instrument needs "
+                "a newer opentelemetry-sdk; exporting the genai dialect",
+                dialect,
+            )
         super()._configure(**kwargs)  # pyright: ignore[reportUnknownMemberType]

@@ -30,6 +30,7 @@ from spanwise.instrumentations._safety import logger, warn_once
 from ._assembler import TraceAssembler
 from ._config import get_tracking_uri
 from ._resilient import ResilientSpanExporter
+from ._spool import spool_from_env
 from ._store._writer import StoreWriter
 
 if TYPE_CHECKING:
@@ -147,7 +148,8 @@ def _env_exporters() -> list[SpanExporter]:
                 )
             # Outages are ridden out (bounded buffer) below the dialect, so retries
             # resend translated spans.
-            exporters.append(_in_dialect(ResilientSpanExporter(OTLPSpanExporter())))
+            resilient = ResilientSpanExporter(OTLPSpanExporter(), spool=spool_from_env())
+            exporters.append(_in_dialect(resilient))
         elif name == "console":
             from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 

@@ -11,13 +11,13 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from export_support import Flaky
+from export_support import spans as _spans
+from opentelemetry.sdk.trace.export import SpanExportResult
 
 from spanwise.exporter._receiver import Receiver
 from spanwise.exporter._resilient import ResilientSpanExporter
@@ -199,30 +199,6 @@ def test_forked_workers_export_their_own_spans(tmp_path: Path, port: int) -> Non
 
 
 # -- the buffer's bound, in process ------------------------------------------------------
-
-
-class Flaky(SpanExporter):
-    """A backend that refuses until ``up``."""
-
-    def __init__(self) -> None:
-        self.up = False
-        self.received: list[str] = []
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        if not self.up:
-            return SpanExportResult.FAILURE
-        self.received += [s.name for s in spans]
-        return SpanExportResult.SUCCESS
-
-
-def _spans(prefix: str, count: int) -> list[ReadableSpan]:
-    tracer = TracerProvider().get_tracer("t")
-    out: list[Any] = []
-    for i in range(count):
-        span = tracer.start_span(f"{prefix}-{i}")
-        span.end()
-        out.append(span)
-    return out
 
 
 @pytest.fixture
