@@ -18,6 +18,7 @@ from spanwise.semconv import (
     SpanwiseAttributes,
 )
 
+from . import _json
 from ._conventions import canonical_record
 from ._model import (
     PREVIEW_CHARS,
@@ -63,7 +64,7 @@ def _loads(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        return json.loads(value)
+        return _json.loads(value)
     except ValueError:
         return value  # not JSON after all (another tool's plain string): keep it
 

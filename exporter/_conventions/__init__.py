@@ -105,4 +105,5 @@ def canonical_record(record: SpanRecord) -> SpanRecord:
     attributes, events = canonical(record["attributes"], record["events"])
     if attributes is record["attributes"] and events is record["events"]:
         return record
-    return {**record, "attributes": dict(attributes), "events": events}
+    # canonical() made a new dict for the translated attributes: no second copy.
+    return {**record, "attributes": attributes, "events": events}  # pyright: ignore[reportReturnType]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, cast
 
@@ -12,6 +11,8 @@ from spanwise.instrumentations.openai._extract import (
     output_messages,
     tool_call_arguments,
 )
+
+from .. import _json
 
 __all__ = [
     "as_dict",
@@ -42,18 +43,13 @@ def loads(value: Any) -> Any:
     """A JSON document's value, or the value itself if it is not JSON text."""
     if isinstance(value, str) and value[:1] in ("{", "[", '"'):
         try:
-            return json.loads(value)
+            return _json.loads(value)
         except ValueError:
             return value
     return value
 
 
-# One encoder: json.dumps with non-default options builds a new encoder per call.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def dumps(value: Any) -> str:
-    return _ENCODER.encode(value)
+dumps = _json.dumps
 
 
 def as_int(value: Any) -> int | None:

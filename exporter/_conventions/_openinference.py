@@ -75,6 +75,13 @@ _TOKENS = {
     OI.TOKEN_REASONING: G.USAGE_REASONING_OUTPUT_TOKENS,
 }
 
+_MODEL, _EMBEDDING_MODEL = OI.LLM_MODEL_NAME, OI.EMBEDDING_MODEL_NAME
+_PARAMETERS, _EMBEDDING_PARAMETERS = (
+    OI.LLM_INVOCATION_PARAMETERS,
+    OI.EMBEDDING_INVOCATION_PARAMETERS,
+)
+_PROVIDER, _SYSTEM = OI.LLM_PROVIDER, OI.LLM_SYSTEM
+
 _IN = OI.LLM_INPUT_MESSAGES + "."
 _OUT = OI.LLM_OUTPUT_MESSAGES + "."
 _TOOLS = OI.LLM_TOOLS + "."
@@ -202,26 +209,23 @@ def translate(attrs: dict[str, Any]) -> None:
 
 def _model_and_usage(attrs: dict[str, Any], span_type: str) -> None:
     # llm.model_name is what answered; the request's model is in the invocation parameters.
-    model = attrs.pop(OI.LLM_MODEL_NAME, None) or attrs.pop(OI.EMBEDDING_MODEL_NAME, None)
-    params = loads(
-        attrs.pop(OI.LLM_INVOCATION_PARAMETERS, None)
-        or attrs.pop(OI.EMBEDDING_INVOCATION_PARAMETERS, None)
-    )
-    params = as_dict(params)
+    model = attrs.pop(_MODEL, None) or attrs.pop(_EMBEDDING_MODEL, None)
+    raw = attrs.pop(_PARAMETERS, None) or attrs.pop(_EMBEDDING_PARAMETERS, None)
+    params = as_dict(loads(raw)) if raw is not None else None
     if params is not None:
         for key, target in _INVOCATION_PARAMETERS.items():
             value = params.get(key)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 put(attrs, target, value)
         put(attrs, G.REQUEST_MODEL, params.get("model"))
-    put(attrs, G.REQUEST_MODEL, model)
-    put(attrs, G.RESPONSE_MODEL, model)
-    operation = OPERATION_BY_SPAN_TYPE.get(span_type)
-    put(attrs, G.OPERATION_NAME, operation)
-    provider = attrs.pop(OI.LLM_PROVIDER, None)
-    system = attrs.pop(OI.LLM_SYSTEM, None)
-    name = str(provider or system or "").lower()
+    if model is not None:
+        put(attrs, G.REQUEST_MODEL, model)
+        put(attrs, G.RESPONSE_MODEL, model)
+    put(attrs, G.OPERATION_NAME, OPERATION_BY_SPAN_TYPE.get(span_type))
+    name = attrs.pop(_PROVIDER, None) or attrs.pop(_SYSTEM, None)
+    attrs.pop(_SYSTEM, None)
     if name:
+        name = str(name).lower()
         put(attrs, G.PROVIDER_NAME, PROVIDERS.get(name, name))
 
     for key in [k for k in attrs if k in _TOKENS]:
