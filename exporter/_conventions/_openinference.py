@@ -82,6 +82,8 @@ _PARAMETERS, _EMBEDDING_PARAMETERS = (
 )
 _PROVIDER, _SYSTEM = OI.LLM_PROVIDER, OI.LLM_SYSTEM
 
+_CONTEXT_KEYS = frozenset({OI.SESSION_ID, OI.USER_ID, OI.METADATA, OI.TAG_TAGS})
+
 _IN = OI.LLM_INPUT_MESSAGES + "."
 _OUT = OI.LLM_OUTPUT_MESSAGES + "."
 _TOOLS = OI.LLM_TOOLS + "."
@@ -125,66 +127,59 @@ def _message(flat: dict[str, Any], *, output: bool, finish_reason: Any = None) -
     )
 
 
-class _Raw:
-    """input.value / output.value, parsed only if the span's I/O is taken from them (an
-    LLM span's messages make the raw request and response redundant)."""
-
-    __slots__ = ("mime", "value")
-
-    def __init__(self, attrs: dict[str, Any], key: str, mime_key: str) -> None:
-        self.value = attrs.pop(key, None)
-        self.mime = attrs.pop(mime_key, None)
-
-    def parsed(self) -> Any:
-        if self.value is None:
-            return None
-        return loads(self.value) if self.mime in (OI.MIME_JSON, None) else self.value
+def _raw(value: Any, mime: Any) -> Any:
+    """input.value / output.value as data (JSON unless the mime type says otherwise)."""
+    if value is None:
+        return None
+    return loads(value) if mime in (OI.MIME_JSON, None) else value
 
 
 def translate(attrs: dict[str, Any]) -> None:
-    kind = str(attrs.pop(OI.SPAN_KIND, "") or "").upper()
-    span_type = KIND_TO_SPAN_TYPE.get(kind, _UNKNOWN)
-    raw_in = _Raw(attrs, OI.INPUT_VALUE, OI.INPUT_MIME_TYPE)
-    raw_out = _Raw(attrs, OI.OUTPUT_VALUE, OI.OUTPUT_MIME_TYPE)
+    pop = attrs.pop
+    kind = pop(OI.SPAN_KIND, None)
+    span_type = KIND_TO_SPAN_TYPE.get(str(kind).upper(), _UNKNOWN) if kind else _UNKNOWN
+    # Parsed only if the span's I/O is taken from them: an LLM span's messages make the
+    # raw request and response redundant.
+    raw_in, mime_in = pop(OI.INPUT_VALUE, None), pop(OI.INPUT_MIME_TYPE, None)
+    raw_out, mime_out = pop(OI.OUTPUT_VALUE, None), pop(OI.OUTPUT_MIME_TYPE, None)
 
     groups = indexed_many(attrs, _INDEXED)
-    finish = attrs.pop(OI.LLM_FINISH_REASON, None)
-    in_messages = [_message(m, output=False) for m in groups.get(_IN, ())]
-    out_messages = [_message(m, output=True, finish_reason=finish) for m in groups.get(_OUT, ())]
-    if in_messages or out_messages:
+    finish = pop(OI.LLM_FINISH_REASON, None)
+    inputs: Any = None
+    outputs: Any = None
+    if _IN in groups or _OUT in groups:
         # The messages are the LLM span's I/O; input.value (the raw request) would repeat
         # them, so it is dropped rather than kept twice.
-        if in_messages:
-            put(attrs, G.INPUT_MESSAGES, dumps(in_messages))
-        if out_messages:
-            put(attrs, G.OUTPUT_MESSAGES, dumps(out_messages))
-        inputs = outputs = None
+        if _IN in groups:
+            put(attrs, G.INPUT_MESSAGES, dumps([_message(m, output=False) for m in groups[_IN]]))
+        if _OUT in groups:
+            replies = [_message(m, output=True, finish_reason=finish) for m in groups[_OUT]]
+            put(attrs, G.OUTPUT_MESSAGES, dumps(replies))
     else:
-        inputs, outputs = raw_in.parsed(), raw_out.parsed()
-    if span_type == _CHAT_MODEL and not (in_messages or out_messages):
-        span_type = _LLM  # a completion-style LLM span (prompt in, text out)
+        inputs, outputs = _raw(raw_in, mime_in), _raw(raw_out, mime_out)
+        if span_type == _CHAT_MODEL:
+            span_type = _LLM  # a completion-style LLM span (prompt in, text out)
 
     _model_and_usage(attrs, span_type)
 
-    tools = [loads(t.get(OI.TOOL_JSON_SCHEMA)) for t in groups.get(_TOOLS, [])]
-    if tools:
+    if _TOOLS in groups:
         from spanwise.instrumentations.openai._extract import tool_definitions
 
+        tools = [loads(t.get(OI.TOOL_JSON_SCHEMA)) for t in groups[_TOOLS]]
         put(attrs, G.TOOL_DEFINITIONS, dumps(tool_definitions(tools)))
 
     if span_type == _TOOL:
-        put(attrs, G.TOOL_NAME, attrs.pop(OI.TOOL_NAME, None))
-        put(attrs, G.TOOL_DESCRIPTION, attrs.pop(OI.TOOL_DESCRIPTION, None))
-        put(attrs, G.TOOL_CALL_ID, attrs.pop(OI.TOOL_CALL_ID, None))
-        attrs.pop(OI.TOOL_PARAMETERS, None)
+        put(attrs, G.TOOL_NAME, pop(OI.TOOL_NAME, None))
+        put(attrs, G.TOOL_DESCRIPTION, pop(OI.TOOL_DESCRIPTION, None))
+        put(attrs, G.TOOL_CALL_ID, pop(OI.TOOL_CALL_ID, None))
+        pop(OI.TOOL_PARAMETERS, None)
         if inputs is not None:
             put(attrs, G.TOOL_CALL_ARGUMENTS, dumps(inputs))
         if outputs is not None:
             put(attrs, G.TOOL_CALL_RESULT, dumps(outputs))
         inputs = outputs = None
 
-    documents = groups.get(_DOCUMENTS, [])
-    if documents and outputs is None:
+    if _DOCUMENTS in groups and outputs is None:
         outputs = [
             {
                 "id": d.get(OI.DOCUMENT_ID),
@@ -192,11 +187,10 @@ def translate(attrs: dict[str, Any]) -> None:
                 "score": d.get(OI.DOCUMENT_SCORE),
                 "metadata": loads(d.get(OI.DOCUMENT_METADATA)),
             }
-            for d in documents
+            for d in groups[_DOCUMENTS]
         ]
-    embeddings = groups.get(_EMBEDDINGS, [])
-    if embeddings:  # the texts are the inputs; the vectors are bulk nobody reads in a trace
-        inputs = [e.get(OI.EMBEDDING_TEXT) for e in embeddings]
+    if _EMBEDDINGS in groups:  # the texts are the inputs; the vectors are bulk nobody reads
+        inputs = [e.get(OI.EMBEDDING_TEXT) for e in groups[_EMBEDDINGS]]
 
     put(attrs, SpanwiseAttributes.SPAN_TYPE, span_type)
     if inputs is not None:
@@ -204,7 +198,8 @@ def translate(attrs: dict[str, Any]) -> None:
     if outputs is not None:
         put(attrs, SpanwiseAttributes.SPAN_OUTPUTS, dumps(outputs))
 
-    _trace_context(attrs)
+    if not _CONTEXT_KEYS.isdisjoint(attrs):
+        _trace_context(attrs)
 
 
 def _model_and_usage(attrs: dict[str, Any], span_type: str) -> None:

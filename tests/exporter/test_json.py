@@ -39,7 +39,7 @@ def test_loads_rejects_what_json_rejects(text: str) -> None:
 
 
 VALUES: list[Any] = [
-    {"a": [1, 2.5, None, True, "é\n\"q\""]},
+    {"a": [1, 2.5, None, True, 'é\n"q"']},
     [{"role": "user", "parts": [{"type": "text", "content": "☃"}]}],
     "top-level string",
     {1: "int key", None: "none key"},
