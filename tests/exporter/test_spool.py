@@ -179,28 +179,24 @@ def test_spans_of_an_outage_survive_the_process(tmp_path: Path) -> None:
         "SPANWISE_EXPORT_BUFFER_SPANS": "100",
         "SPANWISE_EXPORT_SPOOL_DIR": str(spool),
     }
-    down = subprocess.run(
-        [sys.executable, str(script), "300", "outage"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert down.returncode == 0, down.stderr
-    assert sum(int(p.name.split("-")[3].split(".")[0]) for p in spool.glob("*.otlp")) == 300
-    with Receiver(
-        lambda records: received.extend(r["name"] for r in records), http_port=port, grpc_port=None
-    ):
-        up = subprocess.run(
-            [sys.executable, str(script), "5", "after"],
+
+    def app(count: int, prefix: str) -> None:
+        done = subprocess.run(
+            [sys.executable, str(script), str(count), prefix],
             env=env,
             capture_output=True,
             text=True,
             timeout=120,
             check=False,
         )
-        assert up.returncode == 0, up.stderr
+        assert done.returncode == 0, done.stderr
+
+    app(300, "outage")
+    assert sum(int(p.name.split("-")[3].split(".")[0]) for p in spool.glob("*.otlp")) == 300
+    with Receiver(
+        lambda records: received.extend(r["name"] for r in records), http_port=port, grpc_port=None
+    ):
+        app(5, "after")
     assert sorted(received) == sorted(
         [f"outage-{i}" for i in range(300)] + [f"after-{i}" for i in range(5)]
     )
