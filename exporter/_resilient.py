@@ -65,7 +65,10 @@ class ResilientSpanExporter(SpanExporter):
         self._drop_logged = False
         self._shutdown = False
         self._thread: threading.Thread | None = None
-        if spool:  # left by an earlier run: sent once the backend answers
+        # Whether the spool may hold files: checked without listing the directory on
+        # every export. Files left by an earlier run are sent once the backend answers.
+        self._spooled = bool(spool)
+        if self._spooled:
             self._start_retries()
 
     @property
@@ -84,7 +87,7 @@ class ResilientSpanExporter(SpanExporter):
             self._pending.extend(spans)
             result = self._drain()
             self._bound()
-        if result is SpanExportResult.FAILURE or self.spool:
+        if result is SpanExportResult.FAILURE or self._spooled:
             self._start_retries()  # retries, or the spool sent from the retry thread
         return result
 
@@ -147,6 +150,7 @@ class ResilientSpanExporter(SpanExporter):
         except Exception as exc:  # a full disk, a bad directory: memory rules apply
             logger.debug("spanwise: could not spool %d spans: %r", len(spans), exc)
             return False
+        self._spooled = True
         return True
 
     def _replay(self, deadline: float | None = None) -> bool:
@@ -156,9 +160,12 @@ class ResilientSpanExporter(SpanExporter):
         while spool is not None and not self._shutdown:
             if deadline is not None and time.monotonic() > deadline:
                 return False
+            # Cleared before looking: a file spooled meanwhile sets it again.
+            self._spooled = False
             claimed = spool.claim()
             if claimed is None:
                 return True
+            self._spooled = True
             try:
                 spans = spool.read(claimed)
             except Exception as exc:  # a damaged file: sending it can never succeed
@@ -182,7 +189,7 @@ class ResilientSpanExporter(SpanExporter):
 
     def _retry_loop(self) -> None:
         interval = self._interval
-        while not self._shutdown and (self._pending or self.spool):
+        while not self._shutdown and (self._pending or self._spooled):
             if self._pending:  # the backend failed recently: wait before trying again
                 self._wake.wait(interval)
                 self._wake.clear()
