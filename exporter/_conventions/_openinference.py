@@ -92,14 +92,16 @@ _EMBEDDINGS = OI.EMBEDDING_EMBEDDINGS + "."
 _INDEXED = (_IN, _OUT, _TOOLS, _DOCUMENTS, _EMBEDDINGS)
 _CONTENTS = OI.MESSAGE_CONTENTS + "."
 _CALLS = OI.MESSAGE_TOOL_CALLS + "."
-_MESSAGE_SCALARS = (OI.MESSAGE_ROLE, OI.MESSAGE_CONTENT, OI.MESSAGE_NAME, OI.MESSAGE_TOOL_CALL_ID)
+_MESSAGE_SCALARS = frozenset(
+    {OI.MESSAGE_ROLE, OI.MESSAGE_CONTENT, OI.MESSAGE_NAME, OI.MESSAGE_TOOL_CALL_ID}
+)
 
 
 def _message(flat: dict[str, Any], *, output: bool, finish_reason: Any = None) -> dict[str, Any]:
     """A flattened ``message.*`` group as a parts-format message."""
     content = flat.get(OI.MESSAGE_CONTENT)
     calls: list[tuple[Any, Any, Any]] = []
-    if len(flat) > sum(k in flat for k in _MESSAGE_SCALARS):  # nested contents/tool calls
+    if not _MESSAGE_SCALARS.issuperset(flat):  # nested contents or tool calls
         contents = indexed(flat, _CONTENTS)
         if contents:  # multimodal: OpenAI's content parts, then the common conversion
             content = [

@@ -36,12 +36,12 @@ _REQUEST_TYPE = {
 }
 
 
-_MESSAGE_SCALARS = ("role", "content", "tool_call_id", "finish_reason")
+_MESSAGE_SCALARS = frozenset({"role", "content", "tool_call_id", "finish_reason"})
 
 
 def _message(flat: dict[str, Any], *, output: bool) -> dict[str, Any]:
-    nested = len(flat) > sum(k in flat for k in _MESSAGE_SCALARS)  # tool_calls.<j>.*
-    calls = indexed(flat, "tool_calls.") if nested else []
+    # Only scalar keys (the common case) means no tool_calls.<j>.* to group.
+    calls = [] if _MESSAGE_SCALARS.issuperset(flat) else indexed(flat, "tool_calls.")
     return message(
         flat.get("role"),
         flat.get("content") or None,  # "" beside tool calls means no text
