@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from spanwise.exporter._conventions import canonical, canonical_record
 from spanwise.exporter._model import Span
 from spanwise.exporter._records import EventRecord, SpanRecord
@@ -319,11 +321,14 @@ def test_role_less_messages_default_by_direction() -> None:
         assert (span.inputs, span.outputs) == ([USER], [REPLY])
 
 
-def test_key_memos_stay_bounded() -> None:
+def test_key_memos_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     # Keys are memoized per name; a flood of distinct keys (a receiver takes anyone's)
     # must not grow the memos past their bound, and translation stays right beyond it.
     from spanwise.exporter import _conventions
     from spanwise.exporter._conventions import _common
+
+    monkeypatch.setattr(_conventions, "_KIND_CACHE", {})  # fresh, and restored after
+    monkeypatch.setattr(_common, "_SPLIT_CACHE", {})
 
     for i in range(_conventions._KIND_CACHE_SIZE + 10):  # pyright: ignore[reportPrivateUsage]
         canonical({f"app.key{i}": 1, f"llm.input_messages.{i}.message.content": "x"}, [])
