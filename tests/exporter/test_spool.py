@@ -225,3 +225,40 @@ def test_zero_code_otlp_export_has_the_same_buffer_and_spool(
     processor.shutdown()
     console = _export_processor("genai")(ConsoleSpanExporter()).span_exporter
     assert isinstance(console, ConsoleSpanExporter)  # nothing to ride out
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_processes_sharing_a_spool_send_each_file_once(tmp_path: Path) -> None:
+    spool_dir = tmp_path / "spool"
+    writer = Spool(spool_dir, 100_000_000)
+    for batch in range(40):
+        writer.put(spans(f"f{batch}", 5))
+    children: list[int] = []
+    for worker in range(3):
+        pid = os.fork()
+        if pid == 0:  # a worker: replay what it can claim, write down what it sent
+            code = 1
+            try:
+                backend = Flaky()
+                backend.up = True
+                exporter = ResilientSpanExporter(
+                    backend, max_spans=100, retry_interval=3600, spool=Spool(spool_dir, 100_000_000)
+                )
+                exporter.force_flush()
+                exporter.shutdown()
+                (tmp_path / f"sent-{worker}").write_text("\n".join(backend.received))
+                code = 0
+            finally:
+                os._exit(code)
+        children.append(pid)
+    for pid in children:
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    sent = [
+        name
+        for worker in range(3)
+        for name in (tmp_path / f"sent-{worker}").read_text().split("\n")
+        if name
+    ]
+    assert sorted(sent) == sorted(f"f{b}-{i}" for b in range(40) for i in range(5))  # once each
+    assert list(spool_dir.glob("*")) == []
