@@ -33,6 +33,7 @@ DEFAULT_BUFFER_SPANS = 20_000
 ENV_BUFFER = "SPANWISE_EXPORT_BUFFER_SPANS"
 _BATCH = 512  # spans per retried export call
 _SHUTDOWN_REPLAY_SECONDS = 2.0
+_SHUTDOWN_JOIN_SECONDS = 5.0  # a send in flight: the exporter's own timeout bounds it
 
 
 def _buffer_from_env() -> int:
@@ -64,6 +65,7 @@ class ResilientSpanExporter(SpanExporter):
         self._outage_logged = False
         self._drop_logged = False
         self._shutdown = False
+        self._stopping = False  # shutdown has begun: the retry thread winds down
         self._thread: threading.Thread | None = None
         # Whether the spool may hold files: checked without listing the directory on
         # every export. Files left by an earlier run are sent once the backend answers.
@@ -153,11 +155,11 @@ class ResilientSpanExporter(SpanExporter):
         self._spooled = True
         return True
 
-    def _replay(self, deadline: float | None = None) -> bool:
+    def _replay(self, deadline: float | None = None, *, final: bool = False) -> bool:
         """Send the spool, oldest file first; False if the backend failed (or time ran
         out) before it was empty."""
         spool = self.spool
-        while spool is not None and not self._shutdown:
+        while spool is not None and not self._shutdown and (final or not self._stopping):
             if deadline is not None and time.monotonic() > deadline:
                 return False
             # Cleared before looking: a file spooled meanwhile sets it again.
@@ -181,6 +183,8 @@ class ResilientSpanExporter(SpanExporter):
         return True
 
     def _start_retries(self) -> None:
+        if self._stopping:
+            return
         if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(
                 target=self._retry_loop, name="spanwise-export-retry", daemon=True
@@ -189,11 +193,11 @@ class ResilientSpanExporter(SpanExporter):
 
     def _retry_loop(self) -> None:
         interval = self._interval
-        while not self._shutdown and (self._pending or self._spooled):
+        while not self._stopping and (self._pending or self._spooled):
             if self._pending:  # the backend failed recently: wait before trying again
                 self._wake.wait(interval)
                 self._wake.clear()
-            if self._shutdown:
+            if self._stopping:
                 return
             with self._lock:
                 ok = self._drain() is SpanExportResult.SUCCESS
@@ -214,8 +218,15 @@ class ResilientSpanExporter(SpanExporter):
         return self.inner.force_flush(timeout_millis) is not False and ok
 
     def shutdown(self) -> None:
-        if self._shutdown:
+        if self._shutdown or self._stopping:
             return
+        # The retry thread stops between two sends, so no file is left claimed by a
+        # process about to exit (a send cut short would be sent again by the next one).
+        self._stopping = True
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(_SHUTDOWN_JOIN_SECONDS)
         with self._lock:
             ok = self._drain() is SpanExportResult.SUCCESS  # one last attempt
             unsent = list(self._pending)  # spooled for the next process, or dropped
@@ -223,7 +234,6 @@ class ResilientSpanExporter(SpanExporter):
                 self._dropped += len(unsent)
             self._pending.clear()
         if ok:  # the backend answers: send some of the spool, never delaying exit long
-            self._replay(time.monotonic() + _SHUTDOWN_REPLAY_SECONDS)
+            self._replay(time.monotonic() + _SHUTDOWN_REPLAY_SECONDS, final=True)
         self._shutdown = True
-        self._wake.set()
         self.inner.shutdown()

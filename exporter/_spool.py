@@ -6,7 +6,9 @@ dropped, and sent (oldest file first) once the backend answers, by this process 
 next one that uses the directory. The directory is bounded by
 ``SPANWISE_EXPORT_SPOOL_MB`` (default 256); past it, the oldest files go first and their
 spans are counted as dropped. Several processes may share a directory: a file is
-claimed by renaming it, so each is sent by one process only.
+claimed by renaming it, so each is sent by one process only. A process killed while
+sending leaves its claim; the next spool opened on the directory frees it (its process is
+gone) and sends it again: delivery is at least once, as with OTLP's own retries.
 """
 
 from __future__ import annotations
