@@ -285,13 +285,26 @@ class _Handler(BaseHTTPRequestHandler):
         if size < 0:
             raise _RequestError(400, f"bad Content-Length {length!r}")
         if size > limit:
-            self.close_connection = True  # the body is not read: drop the connection after
+            if size <= 2 * limit:
+                # Read and discard a body not far past the limit, so the client (still
+                # sending) gets the 413 rather than a reset connection.
+                self._discard(size)
+            else:  # not worth reading: drop the connection after answering
+                self.close_connection = True
             raise _RequestError(413, f"the body is {size} bytes; the limit is {limit}")
         body = self.rfile.read(size)
         if len(body) != size:
             self.close_connection = True
             raise _RequestError(400, f"truncated body: {len(body)} of {size} bytes")
         return body
+
+    def _discard(self, size: int) -> None:
+        while size > 0:
+            chunk = self.rfile.read(min(size, 65536))
+            if not chunk:
+                self.close_connection = True
+                return
+            size -= len(chunk)
 
     def _error(self, exc: _RequestError, kind: str) -> None:
         from google.rpc.status_pb2 import Status  # shipped with googleapis-common-protos

@@ -216,6 +216,13 @@ def test_bearer_token(store: SqlTraceStore) -> None:
             "decompressed body exceeds",
         ),
         (b"\0" * ((1 << 20) + 1), {"Content-Type": "application/x-protobuf"}, None, 413, "limit"),
+        (  # declared far past the limit: answered without reading it, then closed
+            b"\0" * 10,
+            {"Content-Type": "application/x-protobuf", "Content-Length": str(3 << 20)},
+            None,
+            413,
+            "limit",
+        ),
     ],
 )
 def test_bad_requests_get_a_4xx_and_a_message(
