@@ -75,7 +75,7 @@ def decode_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
     for key, value in out.items():
         if key in JSON_ATTRIBUTES:
             out[key] = _loads(value)
-        elif type(value) is tuple:
+        elif isinstance(value, tuple):
             out[key] = list(value)  # pyright: ignore[reportUnknownArgumentType]
     return out
 

@@ -134,7 +134,8 @@ def message(
 ) -> dict[str, Any]:
     """One chat message in the parts format, from a flattened convention's fields
     (``tool_calls`` as ``(id, name, arguments)``). The same result as the content-format
-    path (``chat_messages``/``reply_messages``) without building the intermediate form.
+    path (``chat_messages``/``reply_messages``) without building the intermediate form,
+    except that a reply without a role is the assistant's (that path says the user's).
     """
     role = str(role or ("assistant" if output else "user"))
     if role == "tool" and not output:
