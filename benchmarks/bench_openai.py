@@ -62,6 +62,60 @@ def _mlflow() -> Toggle:
     return (flavor.autolog, lambda: flavor.autolog(disable=True))
 
 
+def _sdk_span_only() -> Toggle:
+    """The least any OTel GenAI instrumentation does per call: one SDK span on the same
+    provider, current during the call, with the 15 attributes spanwise records for the
+    plain call, precomputed. A yardstick for the others, not a peer: the part of every
+    tool's figure that is the OpenTelemetry SDK's."""
+    import wrapt
+    from openai.resources.chat import completions
+    from opentelemetry import context, trace
+    from opentelemetry.instrumentation.utils import unwrap
+
+    start = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.provider.name": "openai",
+        "server.address": "fake.local",
+        "server.port": 80,
+        "spanwise.span.type": "CHAT_MODEL",
+        "gen_ai.input.messages": '[{"role":"user","parts":[{"type":"text","content":"Weather'
+        ' in Paris?"}]}]',
+    }
+    end = {
+        "gen_ai.response.id": "chatcmpl-123",
+        "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+        "gen_ai.response.finish_reasons": ("stop",),
+        "gen_ai.usage.input_tokens": 12,
+        "gen_ai.usage.output_tokens": 9,
+        "gen_ai.usage.cache_read.input_tokens": 4,
+        "gen_ai.usage.reasoning.output_tokens": 2,
+        "gen_ai.output.messages": '[{"role":"assistant","parts":[{"type":"text","content":'
+        '"Sunny, 18 C."}],"finish_reason":"stop"}]',
+    }
+    tracer = trace.get_tracer("sdk-span-only")
+
+    def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        span = tracer.start_span(
+            "chat gpt-4o-mini", kind=trace.SpanKind.CLIENT, attributes=dict(start)
+        )
+        token = context.attach(trace.set_span_in_context(span))
+        try:
+            result = wrapped(*args, **kwargs)
+        finally:
+            context.detach(token)
+        span.set_attributes(end)
+        span.end()
+        return result
+
+    return (
+        lambda: wrapt.wrap_function_wrapper(completions, "Completions.create", wrapper),
+        lambda: unwrap(completions.Completions, "create"),
+    )
+
+
+REFERENCE = "OTel SDK span alone (reference)"
+
 PEERS: dict[str, Callable[[], Toggle]] = {
     "spanwise": _spanwise,
     "OpenLLMetry": _instrumentor("opentelemetry.instrumentation.openai", "OpenAIInstrumentor"),
@@ -70,6 +124,7 @@ PEERS: dict[str, Callable[[], Toggle]] = {
         "opentelemetry.instrumentation.openai_v2", "OpenAIInstrumentor"
     ),
     "mlflow.openai.autolog()": _mlflow,
+    REFERENCE: _sdk_span_only,
 }
 
 
@@ -150,7 +205,7 @@ def worker(tool: str, scenario: str, pairs: int, block: int) -> list[float]:
     return added
 
 
-def run(rounds: int = 5, pairs: int = 3, block: int = 30) -> list[dict[str, Any]]:
+def run(rounds: int = 6, pairs: int = 6, block: int = 20) -> list[dict[str, Any]]:
     """Every tool x scenario in worker processes, run round-robin (interleaved)."""
     import json
     import subprocess
@@ -191,7 +246,7 @@ def run(rounds: int = 5, pairs: int = 3, block: int = 30) -> list[dict[str, Any]
         peers = [
             statistics.median(v)
             for (sc, t), v in results.items()
-            if sc == scenario and t != "spanwise"
+            if sc == scenario and t not in ("spanwise", REFERENCE)
         ]
         if ours and peers:
             rows.append(

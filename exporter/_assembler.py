@@ -83,7 +83,8 @@ class TraceAssembler(SpanProcessor):
         if context is None or self._shutdown:
             return
         trace_id = context.trace_id
-        finished: list[ReadableSpan] | None = None
+        root = _is_local_root(span)
+        finished: Sequence[ReadableSpan] | None = None
         evicted: list[ReadableSpan] | None = None
         with self._lock:
             bucket = self._open.get(trace_id)
@@ -93,12 +94,14 @@ class TraceAssembler(SpanProcessor):
                     late.append(span)
                     self._translated.pop(trace_id, None)
                     finished = list(late)
-                    bucket = None
+                elif root:  # a trace of one span (a lone model call): no bucket needed
+                    self._finish(trace_id, [span])
+                    finished = (span,)
                 else:
                     if len(self._open) >= self._max_open:
                         evicted = self._evict_oldest_open()
-                    bucket = self._open[trace_id] = []
-            if bucket is not None:
+                    self._open[trace_id] = [span]
+            else:
                 if len(bucket) < self._max_spans:
                     bucket.append(span)
                 else:
@@ -108,23 +111,27 @@ class TraceAssembler(SpanProcessor):
                         "out of the in-process trace (they are still exported)",
                         self._max_spans,
                     )
-                if _is_local_root(span):
-                    self._roots.pop(trace_id, None)
-                    finished = self._open.pop(trace_id)
-                    self._finished[trace_id] = finished
-                    self._finished.move_to_end(trace_id)
-                    while len(self._finished) > self._max_traces:
-                        old, _ = self._finished.popitem(last=False)
-                        self._translated.pop(old, None)
-                    self._last_trace_id = trace_id
-                    self._thread_last.trace_id = trace_id
-                    finished = list(finished)
+                if root:
+                    del self._open[trace_id]
+                    self._finish(trace_id, bucket)
+                    finished = list(bucket)  # the kept list may still take late spans
         sink = self._sink
         if sink is not None:
             if evicted:
                 sink(evicted)
             if finished is not None:
                 sink(finished)
+
+    def _finish(self, trace_id: int, spans: list[ReadableSpan]) -> None:
+        # Under the lock: the trace's root ended.
+        self._roots.pop(trace_id, None)
+        self._finished[trace_id] = spans
+        self._finished.move_to_end(trace_id)
+        while len(self._finished) > self._max_traces:
+            old, _ = self._finished.popitem(last=False)
+            self._translated.pop(old, None)
+        self._last_trace_id = trace_id
+        self._thread_last.trace_id = trace_id
 
     def _evict_oldest_open(self) -> list[ReadableSpan]:
         # Under the lock. A trace whose root never ended: hand what we have to the sink

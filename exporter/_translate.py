@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from spanwise.instrumentations import _json
 from spanwise.semconv import (
     SPAN_TYPE_BY_OPERATION,
     GenAIAttributes,
@@ -18,7 +19,6 @@ from spanwise.semconv import (
     SpanwiseAttributes,
 )
 
-from . import _json
 from ._conventions import canonical_record
 from ._model import (
     PREVIEW_CHARS,

@@ -29,7 +29,7 @@ from spanwise.semconv import (
 
 from ._content import content_settings
 from ._safety import report_internal_error
-from ._serialize import dumps_bounded
+from ._serialize import dumps_wire
 
 __all__ = ["LLMCall", "Metrics", "Settings"]
 
@@ -40,6 +40,8 @@ _in_call: ContextVar[bool] = ContextVar("spanwise_in_model_call", default=False)
 
 class Metrics:
     """The two GenAI client histograms (no-ops unless a MeterProvider is set)."""
+
+    __slots__ = ("duration", "tokens")
 
     def __init__(self, meter: Meter) -> None:
         self.duration = meter.create_histogram(
@@ -54,6 +56,13 @@ class Metrics:
             description="Number of input and output tokens used",
             explicit_bucket_boundaries_advisory=[float(b) for b in GenAIMetrics.TOKEN_BUCKETS],
         )
+
+    def live(self) -> bool:
+        """False while the histograms are the API's placeholders with no MeterProvider
+        behind them yet (recording would be a no-op), so a call skips gathering labels."""
+        # The API's proxy instruments keep the real one in ``_real_instrument`` once a
+        # provider is set; anything else (an SDK or vendor instrument) counts as live.
+        return getattr(self.duration, "_real_instrument", True) is not None
 
 
 # Span attributes that are also metric attributes.
@@ -113,13 +122,15 @@ class LLMCall:
         settings_ = content_settings()
         self.capture = settings_.capture(explicit=settings.explicit)
         self.max_bytes = settings_.max_bytes
-        self._metrics = settings.metrics
+        metrics = settings.metrics
+        self._metrics = metrics if metrics is not None and metrics.live() else None
         # What the metrics need, gathered as attributes are set (spans are write-only).
         self._attributes = attributes
+        start = attributes
         if self.capture and content is not None:
             # Request content goes in with the start attributes: one validation pass.
-            attributes = {**attributes, **self._encoded(content())}
-        self.span = settings.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+            start = {**attributes, **self._encoded(content())}
+        self.span = settings.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=start)
         self.started = time.monotonic()
         self._token: object | None = None
         self._nested: object | None = None
@@ -160,7 +171,7 @@ class LLMCall:
     def _encoded(self, content: Mapping[str, Any]) -> dict[str, str]:
         max_bytes = self.max_bytes
         return {
-            key: dumps_bounded(value, max_bytes)
+            key: dumps_wire(value, max_bytes)
             for key, value in content.items()
             if value is not None and value != []
         }

@@ -25,7 +25,9 @@ import math
 from collections.abc import Mapping
 from typing import Any, cast
 
-__all__ = ["TRUNCATION_MARKER", "dumps_bounded", "to_jsonable"]
+from ._json import make_c_encoder
+
+__all__ = ["TRUNCATION_MARKER", "dumps_bounded", "dumps_wire", "to_jsonable"]
 
 TRUNCATION_MARKER = "...[truncated"
 _MAX_DEPTH = 48
@@ -35,7 +37,24 @@ _CHUNK = 256
 _NUMBERS: frozenset[type] = frozenset({int, float})
 _STRINGS: frozenset[type] = frozenset({str})
 _FLOAT_COST = 24  # len(repr(-1.2345678901234567e-100)) + a comma
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_json_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+def _not_plain(value: object) -> object:
+    raise TypeError(type(value).__name__)
+
+
+# json's C encoder called directly: ``JSONEncoder.encode`` builds a new one per call,
+# which costs more than encoding a few messages. Plain JSON only: anything else raises
+# TypeError, NaN ValueError, a cycle RecursionError.
+_C_ENCODER = make_c_encoder(_not_plain, allow_nan=False)
+
+
+def _encode(value: object) -> str:
+    """Compact JSON of plain values; raises TypeError, ValueError or RecursionError."""
+    if _C_ENCODER is None:
+        return _json_encode(value)
+    return "".join(_C_ENCODER(value, 0))
 
 
 class _Budget:
@@ -261,7 +280,7 @@ def dumps_bounded(value: object, max_bytes: int) -> str:
     if _fits(value, max_bytes // 4) >= 0:
         try:
             text = _encode(value)
-        except ValueError:  # NaN or infinity: the walk spells them out
+        except (ValueError, TypeError, RecursionError):  # NaN, infinity: the walk spells them
             pass
         else:
             if _within(text, max_bytes):
@@ -274,3 +293,14 @@ def dumps_bounded(value: object, max_bytes: int) -> str:
             return text
         budget = budget // 2
     return _encode(f"{TRUNCATION_MARKER} value too large to encode]")
+
+
+def dumps_wire(value: object, max_bytes: int) -> str:
+    """``dumps_bounded`` for model-call content: messages the SDK encodes or decodes in
+    full anyway, so encoding them once at C speed costs less than sizing them first;
+    only what is too large or not plain JSON goes through the bounded walk."""
+    try:
+        text = _encode(value)
+    except (ValueError, TypeError, RecursionError):
+        return dumps_bounded(value, max_bytes)
+    return text if _within(text, max_bytes) else dumps_bounded(value, max_bytes)

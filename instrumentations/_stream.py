@@ -66,6 +66,7 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         self._self_handler = handler
         # Bound once: __next__ runs per chunk.
         self._self_next = wrapped.__next__
+        self._self_process = handler.process_chunk
 
     def __iter__(self) -> SyncStreamProxy:
         return self
@@ -79,7 +80,7 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         except BaseException as exc:
             self._self_handler.finish(exc)
             raise
-        self._self_handler.process_chunk(chunk)
+        self._self_process(chunk)
         return chunk
 
     def __enter__(self) -> SyncStreamProxy:
@@ -112,6 +113,7 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         super().__init__(wrapped)  # pyright: ignore[reportUnknownMemberType]
         self._self_handler = handler
         self._self_anext = wrapped.__anext__
+        self._self_process = handler.process_chunk
 
     def __aiter__(self) -> AsyncStreamProxy:
         return self
@@ -125,7 +127,7 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         except BaseException as exc:
             self._self_handler.finish(exc)
             raise
-        self._self_handler.process_chunk(chunk)
+        self._self_process(chunk)
         return chunk
 
     async def __aenter__(self) -> AsyncStreamProxy:

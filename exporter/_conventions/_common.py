@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any, cast
 
+from spanwise.instrumentations import _json
 from spanwise.instrumentations.openai._extract import (
     content_parts,
     input_messages,
     output_messages,
     tool_call_arguments,
 )
-
-from .. import _json
 
 __all__ = [
     "as_dict",

@@ -7,13 +7,14 @@ converted to the GenAI conventions' parts format (v1.41.0 JSON schemas).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 from urllib.parse import urlsplit
 
 from spanwise.semconv import GenAIAttributes as G
 from spanwise.semconv import OperationName, ProviderName, ServerAttributes
+
+from .._json import loads
 
 __all__ = [
     "chat_request_attributes",
@@ -22,14 +23,12 @@ __all__ = [
     "embeddings_request_attributes",
     "embeddings_response_attributes",
     "get",
+    "identity_attributes",
     "input_messages",
     "items",
     "output_messages",
+    "output_type",
     "provider_attributes",
-    "responses_input_messages",
-    "responses_output",
-    "responses_request_attributes",
-    "responses_response_attributes",
     "tool_call_arguments",
     "tool_definitions",
     "usage_attributes",
@@ -101,7 +100,7 @@ def tool_call_arguments(raw: Any) -> Any:
     """Tool-call arguments as an object when they are JSON (the convention asks so)."""
     if isinstance(raw, str):
         try:
-            return json.loads(raw)
+            return loads(raw)
         except ValueError:
             return raw
     return raw
@@ -146,8 +145,9 @@ def _tool_call_parts(tool_calls: Any) -> list[dict[str, Any]]:
     for call in items(tool_calls):
         function = get(call, "function")
         part: dict[str, Any] = {"type": "tool_call", "name": str(get(function, "name", ""))}
-        if get(call, "id") is not None:
-            part["id"] = get(call, "id")
+        call_id = get(call, "id")
+        if call_id is not None:
+            part["id"] = call_id
         part["arguments"] = tool_call_arguments(get(function, "arguments"))
         parts.append(part)
     return parts
@@ -171,8 +171,9 @@ def input_messages(messages: Any) -> list[dict[str, Any]]:
             parts = content_parts(get(message, "content"))
             parts += _tool_call_parts(get(message, "tool_calls"))
         entry: dict[str, Any] = {"role": role, "parts": parts}
-        if get(message, "name") is not None:
-            entry["name"] = get(message, "name")
+        name = get(message, "name")
+        if name is not None:
+            entry["name"] = name
         out.append(entry)
     return out
 
@@ -183,9 +184,12 @@ def output_messages(choices: Any) -> list[dict[str, Any]]:
     for choice in items(choices):
         message = get(choice, "message")
         parts = content_parts(get(message, "content"))
-        if get(message, "refusal"):
-            parts.append({"type": "text", "content": str(get(message, "refusal"))})
-        parts += _tool_call_parts(get(message, "tool_calls"))
+        refusal = get(message, "refusal")
+        if refusal:
+            parts.append({"type": "text", "content": str(refusal)})
+        tool_calls = get(message, "tool_calls")
+        if tool_calls:
+            parts += _tool_call_parts(tool_calls)
         out.append(
             {
                 "role": str(get(message, "role") or "assistant"),
@@ -207,10 +211,12 @@ def tool_definitions(tools: Any) -> list[dict[str, Any]]:
             )
             continue
         definition: dict[str, Any] = {"type": "function", "name": str(get(function, "name", ""))}
-        if get(function, "description") is not None:
-            definition["description"] = get(function, "description")
-        if get(function, "parameters") is not None:
-            definition["parameters"] = get(function, "parameters")
+        description = get(function, "description")
+        if description is not None:
+            definition["description"] = description
+        parameters = get(function, "parameters")
+        if parameters is not None:
+            definition["parameters"] = parameters
         out.append(definition)
     return out
 
@@ -218,7 +224,7 @@ def tool_definitions(tools: Any) -> list[dict[str, Any]]:
 # -- requests --------------------------------------------------------------------------------
 
 
-def _output_type(response_format: Any) -> str | None:
+def output_type(response_format: Any) -> str | None:
     kind = get(response_format, "type")
     if kind in ("json_object", "json_schema"):
         return "json"
@@ -229,38 +235,77 @@ def _output_type(response_format: Any) -> str | None:
     return None
 
 
+# -- request parameter rules: (attributes so far, the call's kwargs) -> None ------------------
+
+_Rule = Callable[[dict[str, Any], Mapping[str, Any]], None]
+
+
+def _number(key: str, name: str, kind: type[float] | type[int]) -> _Rule:
+    def rule(attrs: dict[str, Any], kwargs: Mapping[str, Any]) -> None:
+        value = kwargs[key]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            attrs[name] = kind(value)
+
+    return rule
+
+
+def _max_tokens(attrs: dict[str, Any], kwargs: Mapping[str, Any]) -> None:
+    value = kwargs.get("max_completion_tokens", kwargs.get("max_tokens"))
+    if isinstance(value, int):
+        attrs[G.REQUEST_MAX_TOKENS] = value
+
+
+def _choice_count(attrs: dict[str, Any], kwargs: Mapping[str, Any]) -> None:
+    n = kwargs["n"]
+    if isinstance(n, int) and n != 1:
+        attrs[G.REQUEST_CHOICE_COUNT] = n
+
+
+def _stop(attrs: dict[str, Any], kwargs: Mapping[str, Any]) -> None:
+    stop = kwargs["stop"]
+    if isinstance(stop, str):
+        attrs[G.REQUEST_STOP_SEQUENCES] = [stop]
+    elif isinstance(stop, (list, tuple)) and stop:
+        attrs[G.REQUEST_STOP_SEQUENCES] = [str(s) for s in items(stop)]
+
+
+def _response_format(attrs: dict[str, Any], kwargs: Mapping[str, Any]) -> None:
+    kind = output_type(kwargs["response_format"])
+    if kind is not None:
+        attrs[G.OUTPUT_TYPE] = kind
+
+
+def _stream(attrs: dict[str, Any], kwargs: Mapping[str, Any]) -> None:
+    if kwargs["stream"] is True:
+        attrs[G.REQUEST_STREAM] = True
+
+
+_CHAT_RULES: dict[str, _Rule] = {
+    "temperature": _number("temperature", G.REQUEST_TEMPERATURE, float),
+    "top_p": _number("top_p", G.REQUEST_TOP_P, float),
+    "frequency_penalty": _number("frequency_penalty", G.REQUEST_FREQUENCY_PENALTY, float),
+    "presence_penalty": _number("presence_penalty", G.REQUEST_PRESENCE_PENALTY, float),
+    "seed": _number("seed", G.REQUEST_SEED, int),
+    "max_tokens": _max_tokens,
+    "max_completion_tokens": _max_tokens,
+    "n": _choice_count,
+    "stop": _stop,
+    "response_format": _response_format,
+    "stream": _stream,
+}
+
+
 def chat_request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """Metadata of a chat request (no content)."""
     attrs: dict[str, Any] = {G.OPERATION_NAME: OperationName.CHAT}
     model = kwargs.get("model")
     if model is not None:
         attrs[G.REQUEST_MODEL] = str(model)
-    for key, name, kind in (
-        ("temperature", G.REQUEST_TEMPERATURE, float),
-        ("top_p", G.REQUEST_TOP_P, float),
-        ("frequency_penalty", G.REQUEST_FREQUENCY_PENALTY, float),
-        ("presence_penalty", G.REQUEST_PRESENCE_PENALTY, float),
-        ("seed", G.REQUEST_SEED, int),
-    ):
-        value = kwargs.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            attrs[name] = kind(value)
-    max_tokens = kwargs.get("max_completion_tokens", kwargs.get("max_tokens"))
-    if isinstance(max_tokens, int):
-        attrs[G.REQUEST_MAX_TOKENS] = max_tokens
-    n = kwargs.get("n")
-    if isinstance(n, int) and n != 1:
-        attrs[G.REQUEST_CHOICE_COUNT] = n
-    stop = kwargs.get("stop")
-    if isinstance(stop, str):
-        attrs[G.REQUEST_STOP_SEQUENCES] = [stop]
-    elif isinstance(stop, (list, tuple)) and stop:
-        attrs[G.REQUEST_STOP_SEQUENCES] = [str(s) for s in items(stop)]
-    output_type = _output_type(kwargs.get("response_format"))
-    if output_type is not None:
-        attrs[G.OUTPUT_TYPE] = output_type
-    if kwargs.get("stream") is True:
-        attrs[G.REQUEST_STREAM] = True
+    # A call passes a few of the many parameters: look up only those it passed.
+    for key in kwargs:
+        rule = _CHAT_RULES.get(key)
+        if rule is not None:
+            rule(attrs, kwargs)
     return attrs
 
 
@@ -307,19 +352,21 @@ def usage_attributes(usage: Any) -> dict[str, Any]:
     return attrs
 
 
-def _identity(response: Any) -> dict[str, Any]:
+def identity_attributes(response: Any) -> dict[str, Any]:
     """``gen_ai.response.id`` and ``.model``, where the response has them."""
     attrs: dict[str, Any] = {}
-    if get(response, "id") is not None:
-        attrs[G.RESPONSE_ID] = str(get(response, "id"))
-    if get(response, "model") is not None:
-        attrs[G.RESPONSE_MODEL] = str(get(response, "model"))
+    response_id = get(response, "id")
+    if response_id is not None:
+        attrs[G.RESPONSE_ID] = str(response_id)
+    model = get(response, "model")
+    if model is not None:
+        attrs[G.RESPONSE_MODEL] = str(model)
     return attrs
 
 
 def chat_response_attributes(response: Any) -> dict[str, Any]:
     """Metadata of a chat response (no content); tolerant of missing fields."""
-    attrs = _identity(response)
+    attrs = identity_attributes(response)
     reasons = [str(get(c, "finish_reason") or "error") for c in items(get(response, "choices"))]
     if reasons:
         attrs[G.RESPONSE_FINISH_REASONS] = reasons
@@ -328,116 +375,11 @@ def chat_response_attributes(response: Any) -> dict[str, Any]:
 
 
 def embeddings_response_attributes(response: Any) -> dict[str, Any]:
-    attrs = _identity(response)
+    attrs = identity_attributes(response)
     data = items(get(response, "data"))
     if data:
         vector = get(data[0], "embedding")
         if isinstance(vector, list):
             attrs[G.EMBEDDINGS_DIMENSION_COUNT] = len(vector)  # pyright: ignore[reportUnknownArgumentType]
-    attrs.update(usage_attributes(get(response, "usage")))
-    return attrs
-
-
-# -- the Responses API -----------------------------------------------------------------------
-
-
-def responses_request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    attrs: dict[str, Any] = {G.OPERATION_NAME: OperationName.CHAT}
-    if kwargs.get("model") is not None:
-        attrs[G.REQUEST_MODEL] = str(kwargs["model"])
-    for key, name in (("temperature", G.REQUEST_TEMPERATURE), ("top_p", G.REQUEST_TOP_P)):
-        value = kwargs.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            attrs[name] = float(value)
-    if isinstance(kwargs.get("max_output_tokens"), int):
-        attrs[G.REQUEST_MAX_TOKENS] = kwargs["max_output_tokens"]
-    # parse() takes a pydantic class as text_format; create() a text.format dict.
-    output_type = _output_type(kwargs.get("text_format") or get(kwargs.get("text"), "format"))
-    if output_type is not None:
-        attrs[G.OUTPUT_TYPE] = output_type
-    if kwargs.get("stream") is True:
-        attrs[G.REQUEST_STREAM] = True
-    return attrs
-
-
-def responses_input_messages(value: Any) -> list[dict[str, Any]]:
-    """``input`` (a string, or a list of messages and items) in the parts format."""
-    if isinstance(value, str):
-        return [{"role": "user", "parts": [{"type": "text", "content": value}]}]
-    out: list[dict[str, Any]] = []
-    for item in items(value):
-        kind = get(item, "type")
-        if kind == "function_call_output":
-            response = get(item, "output")
-            out.append(
-                {
-                    "role": "tool",
-                    "parts": [
-                        {
-                            "type": "tool_call_response",
-                            "id": get(item, "call_id"),
-                            "response": response,
-                        }
-                    ],
-                }
-            )
-        elif kind == "function_call":
-            out.append(
-                {
-                    "role": "assistant",
-                    "parts": [
-                        {
-                            "type": "tool_call",
-                            "id": get(item, "call_id"),
-                            "name": str(get(item, "name", "")),
-                            "arguments": tool_call_arguments(get(item, "arguments")),
-                        }
-                    ],
-                }
-            )
-        else:
-            out.append(
-                {
-                    "role": str(get(item, "role", "user")),
-                    "parts": content_parts(get(item, "content")),
-                }
-            )
-    return out
-
-
-def responses_output(response: Any) -> tuple[list[dict[str, Any]], str]:
-    """The output message (parts format) and its finish reason."""
-    parts: list[dict[str, Any]] = []
-    for item in items(get(response, "output")):
-        kind = get(item, "type")
-        if kind == "message":
-            parts += content_parts(get(item, "content"))
-        elif kind == "function_call":
-            parts.append(
-                {
-                    "type": "tool_call",
-                    "id": get(item, "call_id"),
-                    "name": str(get(item, "name", "")),
-                    "arguments": tool_call_arguments(get(item, "arguments")),
-                }
-            )
-        elif kind == "reasoning":
-            summary = " ".join(str(get(s, "text", "")) for s in items(get(item, "summary")))
-            if summary:
-                parts.append({"type": "reasoning", "content": summary})
-    status = str(get(response, "status") or "completed")
-    has_calls = any(p["type"] == "tool_call" for p in parts)
-    reason = (
-        "tool_call"
-        if has_calls
-        else {"completed": "stop", "incomplete": "length"}.get(status, status)
-    )
-    return parts, reason
-
-
-def responses_response_attributes(response: Any) -> dict[str, Any]:
-    attrs = _identity(response)
-    if get(response, "output") is not None:
-        attrs[G.RESPONSE_FINISH_REASONS] = [responses_output(response)[1]]
     attrs.update(usage_attributes(get(response, "usage")))
     return attrs

@@ -9,7 +9,7 @@ unchanged; an error inside spanwise leaves the call untraced, never broken.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any
 
 from spanwise.semconv import GenAIAttributes, OperationName, SpanType, SpanwiseAttributes
 
@@ -17,6 +17,8 @@ from .._llm import LLMCall, Settings
 from .._safety import report_internal_error
 from .._stream import AsyncStreamProxy, RawResponseProxy, StreamHandler, SyncStreamProxy
 from . import _extract as x
+from . import _extract_responses as xr
+from ._stream_handlers import ChatStreamHandler, ResponsesStreamHandler
 
 __all__ = [
     "CHAT",
@@ -38,7 +40,9 @@ _MAX_PROVIDERS = 64
 
 
 def _provider_attributes(instance: Any) -> dict[str, Any]:
-    url = getattr(getattr(instance, "_client", None), "base_url", None)
+    client = getattr(instance, "_client", None)
+    # The stored URL: the public base_url property costs more than the lookup it feeds.
+    url = getattr(client, "_base_url", None) or getattr(client, "base_url", None)
     cached = _providers.get(id(url))
     if cached is not None and cached[0] is url:
         return cached[1]
@@ -49,9 +53,26 @@ def _provider_attributes(instance: Any) -> dict[str, Any]:
     return attrs
 
 
+def _sdk_models() -> tuple[type, ...]:
+    try:
+        from openai import BaseModel
+    except ImportError:  # pragma: no cover - the instrumentor needs openai
+        return ()
+    return (BaseModel,)
+
+
+_SDK_MODELS = _sdk_models()
+
+
+def _is_raw(result: Any) -> bool:
+    """A ``with_raw_response`` wrapper (it carries the HTTP response)?"""
+    # An SDK model answers hasattr() through pydantic's __getattr__, which raises: slow.
+    return not isinstance(result, _SDK_MODELS) and hasattr(result, "http_response")
+
+
 def _parsed(result: Any) -> Any:
     """The response object, also behind ``with_raw_response`` (whose parse() caches)."""
-    if hasattr(result, "http_response") and callable(getattr(result, "parse", None)):
+    if _is_raw(result) and callable(getattr(result, "parse", None)):
         return result.parse()
     return result
 
@@ -93,7 +114,7 @@ class Operation:
             handler = self.stream_handler(call) if kwargs.get("stream") is True else None
             if handler is not None:
                 proxy = AsyncStreamProxy if is_async else SyncStreamProxy
-                if hasattr(result, "http_response"):  # with_raw_response: parse() streams
+                if _is_raw(result):  # with_raw_response: parse() streams
 
                     def wrap(stream: Any) -> Any:
                         return proxy(stream, handler)
@@ -188,7 +209,7 @@ class _Responses(Operation):
     span_type = SpanType.CHAT_MODEL.value
 
     def request_attributes(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        return x.responses_request_attributes(kwargs)
+        return xr.responses_request_attributes(kwargs)
 
     def request_content(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         instructions = kwargs.get("instructions")
@@ -196,221 +217,29 @@ class _Responses(Operation):
             GenAIAttributes.SYSTEM_INSTRUCTIONS: [{"type": "text", "content": instructions}]
             if isinstance(instructions, str)
             else None,
-            GenAIAttributes.INPUT_MESSAGES: x.responses_input_messages(kwargs.get("input")),
+            GenAIAttributes.INPUT_MESSAGES: xr.responses_input_messages(kwargs.get("input")),
             GenAIAttributes.TOOL_DEFINITIONS: x.tool_definitions(kwargs.get("tools")),
         }
 
     def response(self, call: LLMCall, response: Any) -> None:
         content: dict[str, Any] | None = None
         if call.capture:
-            parts, reason = x.responses_output(response)
+            parts, reason = xr.responses_output(response)
             content = {
                 GenAIAttributes.OUTPUT_MESSAGES: [
                     {"role": "assistant", "parts": parts, "finish_reason": reason}
                 ]
             }
-        call.record(x.responses_response_attributes(response), content)
+        call.record(xr.responses_response_attributes(response), content)
 
     def stream_handler(self, call: LLMCall) -> StreamHandler:
-        return ResponsesStreamHandler(call, self)
+        return ResponsesStreamHandler(call, self.response)
 
 
 CHAT = _Chat()
 EMBEDDINGS = _Embeddings()
 COMPLETIONS = _Completions()
 RESPONSES = _Responses()
-
-
-class ResponsesStreamHandler(StreamHandler):
-    """Responses API events: the final response arrives whole in ``response.completed``
-    (or ``.incomplete``/``.failed``); text deltas keep what an early stop received."""
-
-    def __init__(self, call: LLMCall, operation: _Responses) -> None:
-        super().__init__()
-        self._call = call
-        self._operation = operation
-        self._first = True
-        self._final: Any = None
-        self._text: list[str] = []
-
-    def _process_chunk(self, chunk: Any) -> None:
-        if self._first:
-            self._first = False
-            self._call.first_chunk()
-        kind = str(x.get(chunk, "type") or "")
-        if kind == "response.output_text.delta":
-            self._text.append(str(x.get(chunk, "delta") or ""))
-        elif kind in ("response.completed", "response.incomplete", "response.failed"):
-            self._final = x.get(chunk, "response")
-
-    def _record(self) -> None:
-        if self._final is not None:
-            self._operation.response(self._call, self._final)
-        elif self._text:
-            self._call.set_content(
-                GenAIAttributes.OUTPUT_MESSAGES,
-                [
-                    {
-                        "role": "assistant",
-                        "parts": [{"type": "text", "content": "".join(self._text)}],
-                        "finish_reason": "error",
-                    }
-                ],
-            )
-
-    def _on_stream_end(self) -> None:
-        self._record()
-        self._call.succeed()
-
-    def _on_stream_error(self, error: BaseException) -> None:
-        self._record()
-        self._call.fail(error)
-
-
-class _View:
-    """Attribute access to a dict chunk and what it nests, so the per-chunk path is plain
-    ``getattr`` whether the chunk is an SDK object or a dict (a proxy's raw JSON)."""
-
-    __slots__ = ("data",)
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-
-    def __getattr__(self, name: str) -> Any:
-        value = self.data.get(name)
-        if type(value) is dict:
-            return _View(cast("dict[str, Any]", value))
-        if type(value) is list:
-            return [
-                _View(cast("dict[str, Any]", v)) if type(v) is dict else v
-                for v in cast("list[Any]", value)
-            ]
-        return value
-
-
-def _new_choice() -> dict[str, Any]:
-    return {"text": [], "tool_calls": {}, "role": None, "finish_reason": None}
-
-
-class ChatStreamHandler(StreamHandler):
-    """Accumulates streamed chat chunks (text, tool-call deltas, usage) per choice."""
-
-    def __init__(self, call: LLMCall, *, legacy: bool = False) -> None:
-        super().__init__()
-        self._call = call
-        self._legacy = legacy
-        self._first = True
-        self._id: Any = None
-        self._model: Any = None
-        self._usage: Any = None
-        self._choices: dict[int, dict[str, Any]] = {}
-
-    def _process_chunk(self, chunk: Any) -> None:
-        # Hot path (every chunk): builtin getattr only, state built once per choice.
-        if type(chunk) is dict:
-            chunk = _View(cast("dict[str, Any]", chunk))
-        if self._first:
-            self._first = False
-            self._call.first_chunk()
-        # Until known: some providers (Azure) open with a content-filter chunk whose id
-        # and model are empty.
-        if not self._id:
-            self._id = getattr(chunk, "id", None) or None
-        if not self._model:
-            self._model = getattr(chunk, "model", None) or None
-        usage = getattr(chunk, "usage", None)
-        if usage is not None:
-            self._usage = usage.data if type(usage) is _View else usage
-        choices = getattr(chunk, "choices", None)
-        if not choices:
-            return
-        states = self._choices
-        for position, choice in enumerate(choices):
-            index = getattr(choice, "index", None)
-            key = index if type(index) is int else position
-            state = states.get(key)
-            if state is None:
-                state = states[key] = _new_choice()
-            finish = getattr(choice, "finish_reason", None)
-            if finish is not None:
-                state["finish_reason"] = finish
-            if self._legacy:
-                state["text"].append(getattr(choice, "text", None) or "")
-                continue
-            delta = getattr(choice, "delta", None)
-            if delta is None:
-                continue
-            content = getattr(delta, "content", None)
-            if content:
-                state["text"].append(content)
-            role = getattr(delta, "role", None)
-            if role:
-                state["role"] = role
-            tool_calls = getattr(delta, "tool_calls", None)
-            if tool_calls:
-                self._tool_deltas(state, tool_calls)
-
-    @staticmethod
-    def _tool_deltas(state: dict[str, Any], deltas: Any) -> None:
-        calls = state["tool_calls"]
-        for tool_delta in deltas:
-            slot = getattr(tool_delta, "index", None)
-            call = calls.setdefault(
-                slot if isinstance(slot, int) else len(calls),
-                {"id": None, "name": "", "arguments": []},
-            )
-            call_id = getattr(tool_delta, "id", None)
-            if call_id:
-                call["id"] = call_id
-            function = getattr(tool_delta, "function", None)
-            name = getattr(function, "name", None)
-            if name:
-                call["name"] += name
-            arguments = getattr(function, "arguments", None)
-            if arguments:
-                call["arguments"].append(arguments)
-
-    def _assembled(self) -> dict[str, Any]:
-        """What was received, shaped like a non-streamed response."""
-        choices: list[dict[str, Any]] = []
-        for index in sorted(self._choices):
-            state = self._choices[index]
-            message: dict[str, Any] = {
-                "role": state["role"] or "assistant",
-                "content": "".join(state["text"]) or None,
-            }
-            calls = [
-                {
-                    "id": c["id"],
-                    "type": "function",
-                    "function": {"name": c["name"], "arguments": "".join(c["arguments"])},
-                }
-                for _, c in sorted(state["tool_calls"].items())
-            ]
-            if calls:
-                message["tool_calls"] = calls
-            choices.append(
-                {"index": index, "finish_reason": state["finish_reason"], "message": message}
-            )
-        response = {"id": self._id, "model": self._model, "usage": self._usage}
-        return {**{k: v for k, v in response.items() if v is not None}, "choices": choices}
-
-    def _record(self) -> None:
-        response = self._assembled()
-        self._call.record(
-            x.chat_response_attributes(response),
-            {GenAIAttributes.OUTPUT_MESSAGES: x.output_messages(response["choices"])}
-            if self._call.capture
-            else None,
-        )
-
-    def _on_stream_end(self) -> None:
-        self._record()
-        self._call.succeed()
-
-    def _on_stream_error(self, error: BaseException) -> None:
-        self._record()
-        self._call.fail(error)
 
 
 def sync_wrapper(settings: Settings, operation: Operation) -> Wrapper:

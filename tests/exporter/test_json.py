@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from spanwise.exporter import _json
+from spanwise.instrumentations import _json
 
 DOCUMENTS = [
     '{"a": 1}',

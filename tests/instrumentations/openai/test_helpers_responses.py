@@ -127,7 +127,7 @@ async def test_async_responses(async_client: Any, exporter: InMemorySpanExporter
 
 @pytest.mark.parametrize("bad", [None, [], {"type": "unknown"}])
 def test_odd_inputs_never_break_extraction(bad: Any) -> None:
-    from spanwise.instrumentations.openai import _extract as x
+    from spanwise.instrumentations.openai import _extract_responses as x
 
     assert isinstance(x.responses_input_messages(bad), list)
     assert x.responses_response_attributes(bad) == {}

@@ -1,4 +1,4 @@
-"""JSON on the translation hot path: the same results as ``json``, less overhead.
+"""JSON on the hot paths (translation, model-call content): what ``json`` gives, faster.
 
 ``json.loads``/``json.dumps`` spend more time in their Python wrappers (keyword
 handling, whitespace regexes, a new encoder per call) than in the C scanner and encoder
@@ -13,7 +13,7 @@ import json.encoder
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["dumps", "loads"]
+__all__ = ["dumps", "loads", "make_c_encoder"]
 
 # The decoder's C scanner (typeshed does not list the attribute).
 _scan_once: Callable[[str, int], tuple[Any, int]] = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009
@@ -33,16 +33,21 @@ def loads(text: str) -> Any:
 _FALLBACK = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def _make_encoder() -> Callable[[Any, int], Any] | None:
+def make_c_encoder(
+    default: Callable[[Any], Any], *, allow_nan: bool
+) -> Callable[[Any, int], Any] | None:
+    """json's C encoder, called directly (compact, non-ASCII kept, ``default`` for what
+    is not JSON); None where this Python's private signature differs.
+
+    No circular-reference markers: a shared markers dict is not thread-safe, and a cycle
+    ends in RecursionError, which callers turn into their fallback.
+    """
     make: Any = getattr(json.encoder, "c_make_encoder", None)
     basestring: Any = getattr(json.encoder, "c_encode_basestring", None)
     if make is None or basestring is None:
         return None
     try:
-        # No circular-reference markers: a shared markers dict is not thread-safe, and
-        # what is encoded here was decoded from JSON or built from it (acyclic). A
-        # cycle would end in RecursionError, which dumps() turns into the fallback.
-        encoder = make(None, str, basestring, None, ":", ",", False, False, True)
+        encoder = make(None, default, basestring, None, ":", ",", False, False, allow_nan)
         if "".join(encoder({"a": [1, 2.5, None, True, "é"]}, 0)) != '{"a":[1,2.5,null,true,"é"]}':
             return None
     except Exception:  # another Python's private signature: use the public encoder
@@ -50,7 +55,8 @@ def _make_encoder() -> Callable[[Any, int], Any] | None:
     return encoder  # pyright: ignore[reportUnknownVariableType]
 
 
-_ENCODE = _make_encoder()
+# What is encoded here was decoded from JSON or built from it (acyclic).
+_ENCODE = make_c_encoder(str, allow_nan=True)
 
 
 def dumps(value: Any) -> str:

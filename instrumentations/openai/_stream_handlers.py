@@ -1,0 +1,212 @@
+"""Stream accumulation: chunks in, the response they add up to out.
+
+A handler sees every chunk on the caller's thread (the hot path: plain ``getattr``, state
+built once per choice) and, when the stream ends however it ends, records what was
+received as a non-streamed response would be recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from spanwise.semconv import GenAIAttributes
+
+from .._llm import LLMCall
+from .._stream import StreamHandler
+from . import _extract as x
+
+__all__ = ["ChatStreamHandler", "ResponsesStreamHandler"]
+
+
+class _Recording(StreamHandler):
+    """Records what was received when the stream ends, however it ends."""
+
+    _call: LLMCall
+
+    def _record(self) -> None:
+        raise NotImplementedError
+
+    def _on_stream_end(self) -> None:
+        self._record()
+        self._call.succeed()
+
+    def _on_stream_error(self, error: BaseException) -> None:
+        self._record()
+        self._call.fail(error)
+
+
+class ResponsesStreamHandler(_Recording):
+    """Responses API events: the final response arrives whole in ``response.completed``
+    (or ``.incomplete``/``.failed``); text deltas keep what an early stop received."""
+
+    def __init__(self, call: LLMCall, respond: Callable[[LLMCall, Any], None]) -> None:
+        super().__init__()
+        self._call = call
+        self._respond = respond  # how a whole response is recorded
+        self._first = True
+        self._final: Any = None
+        self._text: list[str] = []
+
+    def _process_chunk(self, chunk: Any) -> None:
+        if self._first:
+            self._first = False
+            self._call.first_chunk()
+        kind = str(x.get(chunk, "type") or "")
+        if kind == "response.output_text.delta":
+            self._text.append(str(x.get(chunk, "delta") or ""))
+        elif kind in ("response.completed", "response.incomplete", "response.failed"):
+            self._final = x.get(chunk, "response")
+
+    def _record(self) -> None:
+        if self._final is not None:
+            self._respond(self._call, self._final)
+        elif self._text:
+            self._call.set_content(
+                GenAIAttributes.OUTPUT_MESSAGES,
+                [
+                    {
+                        "role": "assistant",
+                        "parts": [{"type": "text", "content": "".join(self._text)}],
+                        "finish_reason": "error",
+                    }
+                ],
+            )
+
+
+class _View:
+    """Attribute access to a dict chunk and what it nests, so the per-chunk path is plain
+    ``getattr`` whether the chunk is an SDK object or a dict (a proxy's raw JSON)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def __getattr__(self, name: str) -> Any:
+        value = self.data.get(name)
+        if type(value) is dict:
+            return _View(cast("dict[str, Any]", value))
+        if type(value) is list:
+            return [
+                _View(cast("dict[str, Any]", v)) if type(v) is dict else v
+                for v in cast("list[Any]", value)
+            ]
+        return value
+
+
+def _new_choice() -> dict[str, Any]:
+    return {"text": [], "tool_calls": {}, "role": None, "finish_reason": None}
+
+
+class ChatStreamHandler(_Recording):
+    """Accumulates streamed chat chunks (text, tool-call deltas, usage) per choice."""
+
+    def __init__(self, call: LLMCall, *, legacy: bool = False) -> None:
+        super().__init__()
+        self._call = call
+        self._legacy = legacy
+        self._first = True
+        self._id: Any = None
+        self._model: Any = None
+        self._usage: Any = None
+        self._choices: dict[int, dict[str, Any]] = {}
+
+    def _process_chunk(self, chunk: Any) -> None:
+        # Hot path (every chunk): builtin getattr only, state built once per choice.
+        if type(chunk) is dict:
+            chunk = _View(cast("dict[str, Any]", chunk))
+        if self._first:
+            self._first = False
+            self._call.first_chunk()
+        # Until known: some providers (Azure) open with a content-filter chunk whose id
+        # and model are empty.
+        if not self._id:
+            self._id = getattr(chunk, "id", None) or None
+        if not self._model:
+            self._model = getattr(chunk, "model", None) or None
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            self._usage = usage.data if type(usage) is _View else usage
+        choices = getattr(chunk, "choices", None)
+        if not choices:
+            return
+        states = self._choices
+        for position, choice in enumerate(choices):
+            index = getattr(choice, "index", None)
+            key = index if type(index) is int else position
+            state = states.get(key)
+            if state is None:
+                state = states[key] = _new_choice()
+            finish = getattr(choice, "finish_reason", None)
+            if finish is not None:
+                state["finish_reason"] = finish
+            if self._legacy:
+                state["text"].append(getattr(choice, "text", None) or "")
+                continue
+            delta = getattr(choice, "delta", None)
+            if delta is None:
+                continue
+            content = getattr(delta, "content", None)
+            if content:
+                state["text"].append(content)
+            role = getattr(delta, "role", None)
+            if role:
+                state["role"] = role
+            tool_calls = getattr(delta, "tool_calls", None)
+            if tool_calls:
+                self._tool_deltas(state, tool_calls)
+
+    @staticmethod
+    def _tool_deltas(state: dict[str, Any], deltas: Any) -> None:
+        calls = state["tool_calls"]
+        for tool_delta in deltas:
+            slot = getattr(tool_delta, "index", None)
+            call = calls.setdefault(
+                slot if isinstance(slot, int) else len(calls),
+                {"id": None, "name": "", "arguments": []},
+            )
+            call_id = getattr(tool_delta, "id", None)
+            if call_id:
+                call["id"] = call_id
+            function = getattr(tool_delta, "function", None)
+            name = getattr(function, "name", None)
+            if name:
+                call["name"] += name
+            arguments = getattr(function, "arguments", None)
+            if arguments:
+                call["arguments"].append(arguments)
+
+    def _assembled(self) -> dict[str, Any]:
+        """What was received, shaped like a non-streamed response."""
+        choices: list[dict[str, Any]] = []
+        for index in sorted(self._choices):
+            state = self._choices[index]
+            message: dict[str, Any] = {
+                "role": state["role"] or "assistant",
+                "content": "".join(state["text"]) or None,
+            }
+            calls = [
+                {
+                    "id": c["id"],
+                    "type": "function",
+                    "function": {"name": c["name"], "arguments": "".join(c["arguments"])},
+                }
+                for _, c in sorted(state["tool_calls"].items())
+            ]
+            if calls:
+                message["tool_calls"] = calls
+            choices.append(
+                {"index": index, "finish_reason": state["finish_reason"], "message": message}
+            )
+        response = {"id": self._id, "model": self._model, "usage": self._usage}
+        return {**{k: v for k, v in response.items() if v is not None}, "choices": choices}
+
+    def _record(self) -> None:
+        response = self._assembled()
+        self._call.record(
+            x.chat_response_attributes(response),
+            {GenAIAttributes.OUTPUT_MESSAGES: x.output_messages(response["choices"])}
+            if self._call.capture
+            else None,
+        )
