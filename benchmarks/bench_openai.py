@@ -65,8 +65,9 @@ def _mlflow() -> Toggle:
 def _sdk_span_only() -> Toggle:
     """The least any OTel GenAI instrumentation does per call: one SDK span on the same
     provider, current during the call, with the 15 attributes spanwise records for the
-    plain call, precomputed. A yardstick for the others, not a peer: the part of every
-    tool's figure that is the OpenTelemetry SDK's."""
+    plain call, precomputed; a stream passes through a proxy that only ends the span.
+    A yardstick for the others, not a peer: the part of every tool's figure that is the
+    OpenTelemetry SDK's and the proxy's."""
     import wrapt
     from openai.resources.chat import completions
     from opentelemetry import context, trace
@@ -95,6 +96,23 @@ def _sdk_span_only() -> Toggle:
     }
     tracer = trace.get_tracer("sdk-span-only")
 
+    class PassThrough(wrapt.ObjectProxy):  # type: ignore[misc]
+        def __init__(self, stream: Any, span: Any) -> None:
+            super().__init__(stream)  # pyright: ignore[reportUnknownMemberType]
+            self._self_span = span
+            self._self_next = stream.__next__
+
+        def __iter__(self) -> Any:
+            return self
+
+        def __next__(self) -> Any:
+            try:
+                return self._self_next()
+            except StopIteration:
+                self._self_span.set_attributes(end)
+                self._self_span.end()
+                raise
+
     def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
         span = tracer.start_span(
             "chat gpt-4o-mini", kind=trace.SpanKind.CLIENT, attributes=dict(start)
@@ -104,6 +122,8 @@ def _sdk_span_only() -> Toggle:
             result = wrapped(*args, **kwargs)
         finally:
             context.detach(token)
+        if kwargs.get("stream"):
+            return PassThrough(result, span)
         span.set_attributes(end)
         span.end()
         return result
@@ -114,7 +134,7 @@ def _sdk_span_only() -> Toggle:
     )
 
 
-REFERENCE = "OTel SDK span alone (reference)"
+REFERENCE = "OTel SDK span alone (yardstick)"
 
 PEERS: dict[str, Callable[[], Toggle]] = {
     "spanwise": _spanwise,
