@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+from pathlib import Path
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -47,3 +50,22 @@ def spans_by_name(spans: tuple[ReadableSpan, ...] | list[ReadableSpan]) -> dict[
 def loads(value: Any) -> Any:
     assert isinstance(value, str), f"expected a JSON string, got {type(value).__name__}"
     return json.loads(value)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without its OTEL_* and SPANWISE_* settings, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SPANWISE_"))}
+    env.update(extra)
+    return env
+
+
+def run_child(
+    command: list[str], *, env: dict[str, str], cwd: Path | None = None, timeout: float = 120
+) -> str:
+    """Run ``command`` to its end (bounded); assert it exited 0, showing its stderr if
+    not; its standard output."""
+    done = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -13,26 +11,18 @@ import pytest
 
 from spanwise.exporter._store._sql import SqlTraceStore
 
+from _support import clean_env, run_child
+
 pytestmark = pytest.mark.slow
 
 
 def _run(tmp_path: Path, code: str, *argv: str, env: dict[str, str] | None = None) -> str:
     script = tmp_path / "app.py"
     script.write_text(textwrap.dedent(code))
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SPANWISE_"))}
-    full_env["SPANWISE_TRACKING_URI"] = str(tmp_path / "traces.db")
+    full_env = clean_env(SPANWISE_TRACKING_URI=str(tmp_path / "traces.db"))
     full_env.update(env or {})
-    result = subprocess.run(
-        [*argv, str(script)] if argv else [sys.executable, str(script)],
-        cwd=tmp_path,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    command = [*argv, str(script)] if argv else [sys.executable, str(script)]
+    return run_child(command, env=full_env, cwd=tmp_path)
 
 
 def _store(tmp_path: Path) -> SqlTraceStore:

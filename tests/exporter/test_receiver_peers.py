@@ -4,7 +4,6 @@ OTLP by an app that never imports spanwise, into a real ``spanwise server`` proc
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from _support import clean_env, run_child
 
 pytest.importorskip("openai")
 
@@ -91,8 +92,7 @@ def test_peer_spans_through_spanwise_server(
 ) -> None:
     http, grpc, db = server
     pytest.importorskip(module)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SPANWISE_"))}
-    done = subprocess.run(
+    run_child(
         [
             sys.executable,
             "-c",
@@ -101,13 +101,8 @@ def test_peer_spans_through_spanwise_server(
             http if protocol == "http" else grpc,
             fake.base_url,
         ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        env=clean_env(),
     )
-    assert done.returncode == 0, done.stderr
     spanwise.set_tracking_uri(str(db))
     traces: Any = spanwise.search_traces(
         filter_string="span.type = 'CHAT_MODEL'", return_type="list"

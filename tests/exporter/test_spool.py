@@ -5,7 +5,6 @@ the next; the spool's own bound drops the oldest files, counted."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import textwrap
 import time
@@ -21,6 +20,8 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from spanwise.exporter._resilient import ResilientSpanExporter
 from spanwise.exporter._spool import Spool, spans_from_request
+
+from _support import clean_env, run_child
 
 
 def _exporter(
@@ -86,13 +87,8 @@ def test_a_file_is_sent_by_one_process_and_a_dead_claim_is_freed(tmp_path: Path)
     spool.release(first)
     assert spool.claim() == first
     # A claim whose process died is given back when a spool opens the directory.
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        text=True,
-        capture_output=True,
-        check=True,
-    )
-    orphan = second.with_name(second.name.rsplit("-", 1)[0] + "-" + dead.stdout.strip())
+    dead = run_child([sys.executable, "-c", "import os; print(os.getpid())"], env=clean_env())
+    orphan = second.with_name(second.name.rsplit("-", 1)[0] + "-" + dead.strip())
     second.rename(orphan)
     assert [p.name for p in Spool(tmp_path, 10_000_000).files()] == [
         orphan.name.partition(".sending-")[0]
@@ -170,7 +166,7 @@ def test_spans_of_an_outage_survive_the_process(tmp_path: Path) -> None:
         lambda records: received.extend(r["name"] for r in records), http_port=0, grpc_port=None
     ) as receiver:
         port = receiver.http_port
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SPANWISE_"))}
+    env = clean_env()
     env |= {
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",  # closed: nobody listens
         "OTEL_EXPORTER_OTLP_TIMEOUT": "1",
@@ -181,15 +177,7 @@ def test_spans_of_an_outage_survive_the_process(tmp_path: Path) -> None:
     }
 
     def app(count: int, prefix: str) -> None:
-        done = subprocess.run(
-            [sys.executable, str(script), str(count), prefix],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
+        run_child([sys.executable, str(script), str(count), prefix], env=env)
 
     app(300, "outage")
     assert sum(int(p.name.split("-")[3].split(".")[0]) for p in spool.glob("*.otlp")) == 300

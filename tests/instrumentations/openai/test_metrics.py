@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import openai
@@ -11,6 +12,8 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 
 from spanwise.instrumentations.openai import OpenAIInstrumentor
+
+from _support import clean_env, run_child
 
 
 def _points(reader: InMemoryMetricReader) -> dict[str, list[Any]]:
@@ -89,20 +92,9 @@ def test_a_meter_provider_set_after_instrument_gets_the_metrics(
 ) -> None:
     # The instruments are the API's placeholders until then; calls skip the label work
     # while nothing is behind them, and record once a provider is set.
-    import os
-    import subprocess
-    import sys
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SPANWISE_"))}
-    env["SPANWISE_TRACKING_URI"] = "none"
-    done = subprocess.run(
+    out = run_child(
         [sys.executable, "-c", LATE_PROVIDER_APP, fake_server.base_url],
-        env=env,
+        env=clean_env(SPANWISE_TRACKING_URI="none"),
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["2", "4"]  # two calls; input and output tokens each
+    assert out.split() == ["2", "4"]  # two calls; input and output tokens each

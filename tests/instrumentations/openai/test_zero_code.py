@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
 import textwrap
 import time
@@ -14,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from _support import clean_env, run_child
 from otlp_receiver import OTLPReceiver
 
 pytestmark = pytest.mark.slow
@@ -41,7 +40,7 @@ def _run(tmp_path: Path, fake_server: Any, env: dict[str, str]) -> None:
     instrument = shutil.which("opentelemetry-instrument", path=str(Path(sys.executable).parent))
     assert instrument is not None
     (tmp_path / "app.py").write_text(APP)
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SPANWISE_"))}
+    full = clean_env()
     full |= {
         "FAKE_BASE_URL": fake_server.base_url,
         "SPANWISE_TRACKING_URI": "none",
@@ -51,17 +50,8 @@ def _run(tmp_path: Path, fake_server: Any, env: dict[str, str]) -> None:
         # both register their instrumentor as `openai`. Only spanwise's is under test here.
         "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "openai",
     } | env
-    result = subprocess.run(
-        [instrument, sys.executable, "app.py"],
-        cwd=tmp_path,
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "done"
+    out = run_child([instrument, sys.executable, "app.py"], env=full, cwd=tmp_path)
+    assert out.strip() == "done"
 
 
 def _chat_spans(receiver: OTLPReceiver, before: int) -> list[dict[str, Any]]:
