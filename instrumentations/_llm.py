@@ -93,9 +93,6 @@ class Settings:
             self.active and self.log_traces and not _in_call.get() and is_instrumentation_enabled()
         )
 
-    def capture_content(self) -> bool:
-        return content_settings().capture(explicit=self.explicit)
-
 
 class LLMCall:
     """One model call's span."""
