@@ -213,16 +213,20 @@ def worker(tool: str, scenario: str, pairs: int, block: int) -> list[float]:
     for _ in range(30):
         call()
     off()
-    added: list[float] = []
-    for _ in range(pairs):
-        bare = _per_call(call, block)
-        on()
-        try:
-            traced = _per_call(call, block)
-        finally:
-            off()
-        added.append(statistics.median(traced) - statistics.median(bare))
-    return added
+    return [pair(call, (on, off), block) for _ in range(pairs)]
+
+
+def pair(call: Callable[[], None], toggle: Toggle, block: int) -> float:
+    """A block of bare calls, then one with the tool on: median instrumented call minus
+    median bare call (us)."""
+    on, off = toggle
+    bare = _per_call(call, block)
+    on()
+    try:
+        traced = _per_call(call, block)
+    finally:
+        off()
+    return statistics.median(traced) - statistics.median(bare)
 
 
 def run(rounds: int = 6, pairs: int = 6, block: int = 20) -> list[dict[str, Any]]:

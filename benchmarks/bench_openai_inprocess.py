@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-from collections.abc import Callable
 
 os.environ["SPANWISE_TRACKING_URI"] = "none"
 os.environ.setdefault("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "SPAN_ONLY")
@@ -59,16 +58,9 @@ def main(scenario: str, rounds: int) -> dict[str, float]:
             call()
         off()
     added: dict[str, list[float]] = {tool: [] for tool in tools}
-    per_call: Callable[[Callable[[], None], int], list[float]] = b._per_call  # pyright: ignore[reportPrivateUsage]
     for _ in range(rounds):
-        for tool, (on, off) in tools.items():
-            bare = per_call(call, 20)
-            on()
-            try:
-                traced = per_call(call, 20)
-            finally:
-                off()
-            added[tool].append(statistics.median(traced) - statistics.median(bare))
+        for tool, toggle in tools.items():
+            added[tool].append(b.pair(call, toggle, 20))
     return {tool: statistics.median(values) for tool, values in added.items()}
 
 

@@ -10,7 +10,7 @@ from spanwise.instrumentations.openai._extract import (
     content_parts,
     input_messages,
     output_messages,
-    tool_call_arguments,
+    tool_call_part,
 )
 
 __all__ = [
@@ -142,16 +142,9 @@ def message(
             {"type": "tool_call_response", "id": tool_call_id, "response": content}
         ]
     else:
-        if isinstance(content, str):
-            parts = [{"type": "text", "content": content}]
-        else:
-            parts = content_parts(content)
+        parts = content_parts(content)
         for call_id, call_name, arguments in tool_calls:
-            part: dict[str, Any] = {"type": "tool_call", "name": str(call_name or "")}
-            if call_id is not None:
-                part["id"] = call_id
-            part["arguments"] = tool_call_arguments(arguments)
-            parts.append(part)
+            parts.append(tool_call_part(call_id, str(call_name or ""), arguments))
     entry: dict[str, Any] = {"role": role, "parts": parts}
     if output:
         entry["finish_reason"] = str(finish_reason or "stop")

@@ -26,10 +26,12 @@ __all__ = [
     "identity_attributes",
     "input_messages",
     "items",
+    "number_rule",
     "output_messages",
     "output_type",
     "provider_attributes",
     "tool_call_arguments",
+    "tool_call_part",
     "tool_definitions",
     "usage_attributes",
 ]
@@ -140,16 +142,24 @@ def content_parts(content: Any) -> list[dict[str, Any]]:
     return parts
 
 
+def tool_call_part(call_id: Any, name: str, arguments: Any) -> dict[str, Any]:
+    """A ``tool_call`` part (the id only when there is one; JSON arguments as an object)."""
+    part: dict[str, Any] = {"type": "tool_call", "name": name}
+    if call_id is not None:
+        part["id"] = call_id
+    part["arguments"] = tool_call_arguments(arguments)
+    return part
+
+
 def _tool_call_parts(tool_calls: Any) -> list[dict[str, Any]]:
     parts: list[dict[str, Any]] = []
     for call in items(tool_calls):
         function = get(call, "function")
-        part: dict[str, Any] = {"type": "tool_call", "name": str(get(function, "name", ""))}
-        call_id = get(call, "id")
-        if call_id is not None:
-            part["id"] = call_id
-        part["arguments"] = tool_call_arguments(get(function, "arguments"))
-        parts.append(part)
+        parts.append(
+            tool_call_part(
+                get(call, "id"), str(get(function, "name", "")), get(function, "arguments")
+            )
+        )
     return parts
 
 
@@ -240,7 +250,9 @@ def output_type(response_format: Any) -> str | None:
 _Rule = Callable[[dict[str, Any], Mapping[str, Any]], None]
 
 
-def _number(key: str, name: str, kind: type[float] | type[int]) -> _Rule:
+def number_rule(key: str, name: str, kind: type[float] | type[int]) -> _Rule:
+    """``name`` from the numeric parameter ``key`` (booleans are not numbers here)."""
+
     def rule(attrs: dict[str, Any], kwargs: Mapping[str, Any]) -> None:
         value = kwargs[key]
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -281,11 +293,16 @@ def _stream(attrs: dict[str, Any], kwargs: Mapping[str, Any]) -> None:
 
 
 _CHAT_RULES: dict[str, _Rule] = {
-    "temperature": _number("temperature", G.REQUEST_TEMPERATURE, float),
-    "top_p": _number("top_p", G.REQUEST_TOP_P, float),
-    "frequency_penalty": _number("frequency_penalty", G.REQUEST_FREQUENCY_PENALTY, float),
-    "presence_penalty": _number("presence_penalty", G.REQUEST_PRESENCE_PENALTY, float),
-    "seed": _number("seed", G.REQUEST_SEED, int),
+    **{
+        key: number_rule(key, name, kind)
+        for key, name, kind in (
+            ("temperature", G.REQUEST_TEMPERATURE, float),
+            ("top_p", G.REQUEST_TOP_P, float),
+            ("frequency_penalty", G.REQUEST_FREQUENCY_PENALTY, float),
+            ("presence_penalty", G.REQUEST_PRESENCE_PENALTY, float),
+            ("seed", G.REQUEST_SEED, int),
+        )
+    },
     "max_tokens": _max_tokens,
     "max_completion_tokens": _max_tokens,
     "n": _choice_count,

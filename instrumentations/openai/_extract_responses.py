@@ -17,6 +17,7 @@ from ._extract import (
     get,
     identity_attributes,
     items,
+    number_rule,
     output_type,
     tool_call_arguments,
     usage_attributes,
@@ -30,14 +31,19 @@ __all__ = [
 ]
 
 
+_NUMBERS = {
+    key: number_rule(key, name, float)
+    for key, name in (("temperature", G.REQUEST_TEMPERATURE), ("top_p", G.REQUEST_TOP_P))
+}
+
+
 def responses_request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     attrs: dict[str, Any] = {G.OPERATION_NAME: OperationName.CHAT}
     if kwargs.get("model") is not None:
         attrs[G.REQUEST_MODEL] = str(kwargs["model"])
-    for key, name in (("temperature", G.REQUEST_TEMPERATURE), ("top_p", G.REQUEST_TOP_P)):
-        value = kwargs.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            attrs[name] = float(value)
+    for key, rule in _NUMBERS.items():
+        if key in kwargs:
+            rule(attrs, kwargs)
     if isinstance(kwargs.get("max_output_tokens"), int):
         attrs[G.REQUEST_MAX_TOKENS] = kwargs["max_output_tokens"]
     # parse() takes a pydantic class as text_format; create() a text.format dict.
