@@ -12,22 +12,34 @@ BENCH      := $(BENCH_VENV)/.installed
 # Keep the repo root off sys.path: run pytest's script, not `python -m pytest`.
 PYTEST := $(VENV)/bin/pytest
 
-# The oldest OpenAI SDK spanwise supports, in a venv of its own (httpx<0.28: openai
-# 1.40 passes `proxies`, which httpx 0.28 removed).
-OLDEST     := .venv-openai-oldest
+# The oldest SDKs spanwise supports (openai 1.40, anthropic 0.47), in a venv of their own
+# (httpx<0.28: openai 1.40 passes `proxies`, which httpx 0.28 removed).
+OLDEST     := .venv-oldest
 OLDEST_PIP := $(OLDEST)/.installed
+OLDEST_SDKS := 'openai==1.40.0' 'anthropic==0.47.0' 'httpx<0.28'
+# Instrumentor tests that run again against the oldest SDKs.
+OLDEST_TESTS := tests/instrumentations/openai tests/instrumentations/anthropic
 
-.PHONY: install test test-fast test-openai-oldest demo bench lint clean
+# The peers' instrumentors (OpenLLMetry, OpenInference), for the golden tests that read
+# their spans, in a venv of their own: both register an `openai` instrumentor entry point
+# that `opentelemetry-instrument` in .venv must not see. Those tests run their child
+# processes with SPANWISE_PEERS_PYTHON (skipped when it is unset).
+PEERS     := .venv-peers
+PEERS_PIP := $(PEERS)/.installed
+
+.PHONY: install test test-fast test-oldest demo bench lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-$(DEV): pyproject.toml setup.py | $(PY)
+$(DEV): pyproject.toml setup.py instrumentations/_registry.py | $(PY)
 	$(PY) -m pip install -q -e '.[dev]'
+	@# The peers' instrumentors moved to .venv-peers: drop them from an older .venv.
+	$(PY) -m pip uninstall -q -y opentelemetry-instrumentation-openai openinference-instrumentation-openai 2>/dev/null || true
 	touch $@
 
-$(BENCH): pyproject.toml setup.py
+$(BENCH): pyproject.toml setup.py instrumentations/_registry.py
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
 	$(BENCH_VENV)/bin/python -m pip install -q -e '.[dev,bench]'
@@ -35,17 +47,23 @@ $(BENCH): pyproject.toml setup.py
 
 install: $(DEV)
 
-test: $(DEV) $(OLDEST_PIP)
-	$(PYTEST) -q
-	$(OLDEST)/bin/pytest -q -p no:cacheprovider tests/instrumentations/openai
+test: $(DEV) $(OLDEST_PIP) $(PEERS_PIP)
+	SPANWISE_PEERS_PYTHON=$(CURDIR)/$(PEERS)/bin/python $(PYTEST) -q
+	$(OLDEST)/bin/pytest -q -p no:cacheprovider $(OLDEST_TESTS)
 
-test-openai-oldest: $(OLDEST_PIP)
-	$(OLDEST)/bin/pytest -q tests/instrumentations/openai
+test-oldest: $(OLDEST_PIP)
+	$(OLDEST)/bin/pytest -q -p no:cacheprovider $(OLDEST_TESTS)
 
-$(OLDEST_PIP): pyproject.toml setup.py
+$(OLDEST_PIP): pyproject.toml setup.py instrumentations/_registry.py
 	test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
 	$(OLDEST)/bin/python -m pip install -q --upgrade pip
-	$(OLDEST)/bin/python -m pip install -q -e . 'openai==1.40.0' 'httpx<0.28' pytest pytest-asyncio pytest-timeout jsonschema pyyaml
+	$(OLDEST)/bin/python -m pip install -q -e . $(OLDEST_SDKS) pytest pytest-asyncio pytest-timeout jsonschema pyyaml
+	touch $@
+
+$(PEERS_PIP): pyproject.toml setup.py instrumentations/_registry.py
+	test -x $(PEERS)/bin/python || $(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install -q --upgrade pip
+	$(PEERS)/bin/python -m pip install -q -e '.[peers]' pytest
 	touch $@
 
 test-fast: $(DEV)
@@ -67,4 +85,4 @@ lint: $(DEV)
 	$(VENV)/bin/pyright
 
 clean:
-	rm -rf $(VENV) $(OLDEST) $(BENCH_VENV) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) $(OLDEST) $(PEERS) $(BENCH_VENV) build dist *.egg-info .pytest_cache

@@ -17,27 +17,30 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type:
 
 from spanwise.semconv import SCHEMA_URL
 
-from ._llm import Metrics, Settings
+from ._invocation import Metrics, Settings
 from ._safety import warn_once
 from ._tracer import _version
+from ._wrappers import Target, patch, unpatch
 
 __all__ = ["SpanwiseInstrumentor"]
 
 
 class SpanwiseInstrumentor(BaseInstrumentor):  # type: ignore[misc]
-    """Subclasses set ``_instruments`` and implement ``_patch``/``_unpatch``."""
+    """Subclasses set ``_instruments`` and ``_targets`` (patching libraries), or
+    override ``_patch``/``_unpatch`` (libraries with a callback system of their own)."""
 
     _instruments: Collection[str] = ()
+    _targets: Collection[Target] = ()
     _settings: Settings | None = None
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return self._instruments
 
     def _patch(self, settings: Settings) -> None:
-        raise NotImplementedError
+        patch(settings, self._targets)
 
     def _unpatch(self) -> None:
-        raise NotImplementedError
+        unpatch(self._targets)
 
     def _instrument(self, **kwargs: Any) -> None:
         conflict = get_dependency_conflicts(self.instrumentation_dependencies())

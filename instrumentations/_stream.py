@@ -10,13 +10,25 @@ method still work) and never let the real stream escape: ``__enter__`` returns t
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import wrapt  # pyright: ignore[reportMissingTypeStubs]
 
 from ._safety import report_internal_error
 
-__all__ = ["AsyncStreamProxy", "RawResponseProxy", "StreamHandler", "SyncStreamProxy"]
+if TYPE_CHECKING:
+    from ._llm import LLMCall
+
+__all__ = [
+    "AsyncStreamManagerProxy",
+    "AsyncStreamProxy",
+    "RawResponseProxy",
+    "RecordingHandler",
+    "StreamHandler",
+    "SyncStreamManagerProxy",
+    "SyncStreamProxy",
+]
 
 
 class StreamHandler(ABC):
@@ -53,6 +65,29 @@ class StreamHandler(ABC):
 
     @abstractmethod
     def _on_stream_error(self, error: BaseException) -> None: ...
+
+
+class RecordingHandler(StreamHandler):
+    """A model call's stream: records what was received when the stream ends, however
+    it ends, then ends the call (``_record`` is the library's)."""
+
+    def __init__(self, call: LLMCall) -> None:
+        super().__init__()
+        self.call = call
+        self._started = False  # a chunk arrived (time to first chunk recorded)
+
+    def _record(self) -> None:
+        raise NotImplementedError
+
+    def _on_stream_end(self) -> None:
+        if not self.call.ended:  # e.g. the request of a stream manager failed
+            self._record()
+            self.call.succeed()
+
+    def _on_stream_error(self, error: BaseException) -> None:
+        if not self.call.ended:
+            self._record()
+            self.call.fail(error)
 
 
 class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
@@ -170,3 +205,63 @@ class RawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc]
     def __del__(self) -> None:
         if self._self_stream is None:
             self._self_handler.finish()
+
+
+# -- stream managers: ``with client.messages.stream(...) as stream:`` ---------------------
+# The manager makes the request when entered; the span is current (and the call marked in
+# flight) while it does. ``wrap(stream, handler)`` gives what ``__enter__`` returns: the
+# library decides how the chunks reach the handler (a proxy around the stream, or around
+# the raw stream the SDK's helper reads). A manager never entered ends its span when it
+# is garbage-collected.
+
+
+class SyncStreamManagerProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    def __init__(
+        self, wrapped: Any, call: LLMCall, handler: StreamHandler, wrap: Callable[..., Any]
+    ) -> None:
+        super().__init__(wrapped)  # pyright: ignore[reportUnknownMemberType]
+        self._self_call = call
+        self._self_handler = handler
+        self._self_wrap = wrap
+
+    def __enter__(self) -> Any:
+        inner: Any = getattr(self, "__wrapped__")  # noqa: B009
+        with self._self_call:
+            stream = inner.__enter__()
+        return self._self_wrap(stream, self._self_handler)
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Any:
+        inner: Any = getattr(self, "__wrapped__")  # noqa: B009
+        try:
+            return inner.__exit__(exc_type, exc, tb)
+        finally:
+            self._self_handler.finish(exc)
+
+    def __del__(self) -> None:
+        self._self_handler.finish()
+
+
+class AsyncStreamManagerProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    def __init__(
+        self, wrapped: Any, call: LLMCall, handler: StreamHandler, wrap: Callable[..., Any]
+    ) -> None:
+        super().__init__(wrapped)  # pyright: ignore[reportUnknownMemberType]
+        self._self_call = call
+        self._self_handler = handler
+        self._self_wrap = wrap
+
+    async def __aenter__(self) -> Any:
+        inner: Any = getattr(self, "__wrapped__")  # noqa: B009
+        with self._self_call:
+            stream = await inner.__aenter__()
+        return self._self_wrap(stream, self._self_handler)
+
+    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Any:
+        inner: Any = getattr(self, "__wrapped__")  # noqa: B009
+        try:
+            return await inner.__aexit__(exc_type, exc, tb)
+        finally:
+            self._self_handler.finish(exc)
+
+    def __del__(self) -> None:
+        self._self_handler.finish()

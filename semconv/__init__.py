@@ -3,11 +3,13 @@
 Literal attribute strings live only here: GenAI semantic conventions v1.41.0
 (:class:`GenAIAttributes`, :class:`OperationName`, :class:`ProviderName`) and
 spanwise's own namespace (:class:`SpanwiseAttributes`, :class:`SpanwiseEvents`), and the
-other conventions the translation layer reads and writes (``_foreign``).
+other conventions the translation layer reads and writes (``_foreign``), and the
+message parts as typed structures (:mod:`parts`).
 """
 
 from __future__ import annotations
 
+from . import _parts as parts
 from ._foreign import GenAIDeprecated, MLflowAttributes, OpenInference, Traceloop
 from ._gen_ai import SCHEMA_URL, GenAIAttributes, GenAIMetrics, OperationName, ProviderName
 from ._otel import ErrorAttributes, ExceptionAttributes, ServerAttributes
@@ -32,4 +34,5 @@ __all__ = [
     "SpanwiseAttributes",
     "SpanwiseEvents",
     "Traceloop",
+    "parts",
 ]

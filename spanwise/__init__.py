@@ -8,8 +8,8 @@ OTel backend your application exports to.
 
 from __future__ import annotations
 
-from spanwise import entities, openai
-from spanwise._autolog import autolog
+from spanwise import entities
+from spanwise._autolog import autolog, library_modules
 from spanwise.entities import SpanType, Trace
 from spanwise.exporter._config import get_tracking_uri, set_tracking_uri
 from spanwise.exporter._provider import flush
@@ -36,7 +36,6 @@ __all__ = [
     "get_last_active_trace_id",
     "get_trace",
     "get_tracking_uri",
-    "openai",
     "search_traces",
     "set_tracking_uri",
     "start_span",
@@ -44,3 +43,6 @@ __all__ = [
     "update_current_trace",
     "with_current_context",
 ]
+
+# spanwise.openai, spanwise.anthropic, ...: one module per library of the registry.
+globals().update(library_modules())

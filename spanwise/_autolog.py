@@ -1,27 +1,24 @@
-"""``autolog`` for every library spanwise instruments."""
+"""``autolog`` for every library spanwise instruments, and ``spanwise.<library>``.
+
+The libraries are those of the registry (``instrumentations/_registry.py``); each gets a
+module ``spanwise.<library>`` with its ``autolog`` (``spanwise.anthropic.autolog()``),
+made here rather than written out per library.
+"""
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
-from typing import Any
+import sys
+from types import ModuleType
 
-__all__ = ["LIBRARIES", "autolog", "autolog_library"]
+from spanwise.instrumentations._registry import LIBRARIES, Library, library
 
-# library (the import name) -> spanwise instrumentor
-LIBRARIES: dict[str, str] = {
-    "openai": "spanwise.instrumentations.openai:OpenAIInstrumentor",
-}
+__all__ = ["autolog", "autolog_library", "library_modules"]
 
 
-def _instrumentor(library: str) -> Any:
-    module, _, name = LIBRARIES[library].partition(":")
-    return getattr(importlib.import_module(module), name)()
-
-
-def autolog_library(library: str, *, disable: bool = False, log_traces: bool = True) -> None:
-    """Trace every call of ``library`` (recording content), or stop (``disable=True``)."""
-    instrumentor = _instrumentor(library)
+def autolog_library(name: str, *, disable: bool = False, log_traces: bool = True) -> None:
+    """Trace every call of library ``name`` (recording content), or stop (``disable=True``)."""
+    instrumentor = library(name).load()
     if instrumentor.is_instrumented_by_opentelemetry:
         instrumentor.uninstrument()
     if disable:
@@ -34,6 +31,40 @@ def autolog_library(library: str, *, disable: bool = False, log_traces: bool = T
 
 def autolog(disable: bool = False, log_traces: bool = True) -> None:
     """``autolog`` every installed library spanwise instruments."""
-    for library in LIBRARIES:
-        if importlib.util.find_spec(library) is not None:
-            autolog_library(library, disable=disable, log_traces=log_traces)
+    for name in LIBRARIES:
+        if importlib.util.find_spec(name) is not None:
+            autolog_library(name, disable=disable, log_traces=log_traces)
+
+
+def _library_module(lib: Library) -> ModuleType:
+    module = ModuleType(
+        f"spanwise.{lib.name}",
+        f"``spanwise.{lib.name}.autolog()``: trace every {lib.name} call.\n\n"
+        f"Needs the library: ``pip install 'spanwise[{lib.extra}]'``.",
+    )
+
+    def autolog(disable: bool = False, log_traces: bool = True) -> None:
+        autolog_library(lib.name, disable=disable, log_traces=log_traces)
+
+    autolog.__doc__ = (
+        f"Trace every {lib.name} call as a GenAI span, recording prompts and completions.\n\n"
+        "``disable=True`` removes the patches; ``log_traces=False`` keeps them and records\n"
+        "nothing. ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=false`` keeps content out."
+    )
+    autolog.__module__ = module.__name__
+    autolog.__qualname__ = "autolog"
+    module.autolog = autolog  # type: ignore[attr-defined]
+    module.__all__ = ["autolog"]  # type: ignore[attr-defined]
+    return module
+
+
+def library_modules() -> dict[str, ModuleType]:
+    """``spanwise.<library>`` for every library, registered so that ``import
+    spanwise.<library>`` works too."""
+    modules: dict[str, ModuleType] = {}
+    for lib in LIBRARIES.values():
+        module = sys.modules.get(f"spanwise.{lib.name}")
+        if module is None:
+            module = sys.modules[f"spanwise.{lib.name}"] = _library_module(lib)
+        modules[lib.name] = module
+    return modules

@@ -12,6 +12,7 @@ from spanwise.instrumentations.openai._extract import (
     output_messages,
     tool_call_part,
 )
+from spanwise.semconv import parts
 
 __all__ = [
     "as_dict",
@@ -138,14 +139,12 @@ def message(
     """
     role = str(role or ("assistant" if output else "user"))
     if role == "tool" and not output:
-        parts: list[dict[str, Any]] = [
-            {"type": "tool_call_response", "id": tool_call_id, "response": content}
-        ]
+        message: list[parts.Part] = [parts.tool_call_response(tool_call_id, content)]
     else:
-        parts = content_parts(content)
+        message = content_parts(content)
         for call_id, call_name, arguments in tool_calls:
-            parts.append(tool_call_part(call_id, str(call_name or ""), arguments))
-    entry: dict[str, Any] = {"role": role, "parts": parts}
+            message.append(tool_call_part(call_id, str(call_name or ""), arguments))
+    entry: dict[str, Any] = {"role": role, "parts": message}
     if output:
         entry["finish_reason"] = str(finish_reason or "stop")
     elif name is not None:
@@ -153,7 +152,7 @@ def message(
     return entry
 
 
-def chat_messages(messages: Any) -> list[dict[str, Any]]:
+def chat_messages(messages: Any) -> list[Any]:
     """Messages in the older content format (``{"role", "content", "tool_calls"...}``,
     OpenAI's shape) in the GenAI parts format; parts-format messages pass through."""
     items = cast("list[Any]", messages) if isinstance(messages, list) else []
@@ -162,7 +161,7 @@ def chat_messages(messages: Any) -> list[dict[str, Any]]:
     return input_messages([m for m in items if isinstance(m, dict)])
 
 
-def reply_messages(messages: Any) -> list[dict[str, Any]]:
+def reply_messages(messages: Any) -> list[Any]:
     """Model replies (content format, each maybe with a ``finish_reason``) as parts."""
     items = cast("list[Any]", messages) if isinstance(messages, list) else []
     if items and all(isinstance(m, dict) and "parts" in m for m in items):

@@ -53,14 +53,8 @@ def start_span(
     if run is None:
         yield LiveSpan(INVALID_SPAN, kind)
         return
-    run.enter()
-    try:
+    with run:
         yield run.live
-    except BaseException as exc:
-        run.exit()
-        run.fail(exc)
-        raise
-    run.exit()
     run.succeed(has_outputs=False)
 
 

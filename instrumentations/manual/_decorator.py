@@ -88,14 +88,8 @@ def _function_wrapper(fn: Callable[..., Any], spec: SpanSpec, binder: Binder) ->
         run = Run.start(spec, lambda: binder.bind(args, kwargs))
         if run is None:
             return fn(*args, **kwargs)
-        run.enter()
-        try:
+        with run:
             result = fn(*args, **kwargs)
-        except BaseException as exc:
-            run.exit()
-            run.fail(exc)
-            raise
-        run.exit()
         run.succeed(result)
         return result
 
@@ -109,14 +103,8 @@ def _coroutine_wrapper(
         run = Run.start(spec, lambda: binder.bind(args, kwargs))
         if run is None:
             return await fn(*args, **kwargs)
-        run.enter()
-        try:
+        with run:  # CancelledError included: the span says so
             result = await fn(*args, **kwargs)
-        except BaseException as exc:  # CancelledError included: the span says so
-            run.exit()
-            run.fail(exc)
-            raise
-        run.exit()
         run.succeed(result)
         return result
 

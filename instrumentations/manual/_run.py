@@ -1,4 +1,5 @@
-"""The lifecycle of one spanwise span: start, current-ness, success, failure, end.
+"""A manual span's run: the shared lifecycle (``_lifecycle.SpanRun``) plus what the
+manual API records: bound inputs, outputs, an OK status, a generator's items.
 
 Shared by ``@trace`` (functions, coroutines, generators), ``start_span`` and
 ``Client``. Every method guards spanwise's own errors (see ``_safety``): a failure in
@@ -12,14 +13,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Status, StatusCode
 
 from spanwise.semconv import (
-    OPERATION_BY_SPAN_TYPE,
-    ErrorAttributes,
     ExceptionAttributes,
     GenAIAttributes,
     SpanType,
@@ -28,16 +26,14 @@ from spanwise.semconv import (
 )
 
 from .._content import content_settings
+from .._invocation import kind_for_span_type
+from .._lifecycle import SpanRun
 from .._safety import report_internal_error
 from .._serialize import dumps_bounded
 from .._tracer import get_tracer
 from ._span import LiveSpan, content_key, set_content, to_attribute_value
 
 __all__ = ["Binder", "Run", "SpanSpec", "span_type_name", "static_attributes"]
-
-# Raised to end iteration, not failures: a traced __next__ that raises StopIteration
-# ends normally.
-_NOT_ERRORS = (StopIteration, StopAsyncIteration, GeneratorExit)
 
 
 def span_type_name(span_type: object) -> str:
@@ -53,15 +49,9 @@ def static_attributes(
     name: str, span_type: str, attributes: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     """The attributes a span gets at start: its type, the matching GenAI operation, and
-    the tool or agent name."""
-    attrs: dict[str, Any] = {SpanwiseAttributes.SPAN_TYPE: span_type}
-    operation = OPERATION_BY_SPAN_TYPE.get(span_type)
-    if operation is not None:
-        attrs[GenAIAttributes.OPERATION_NAME] = operation
-    if span_type == SpanType.TOOL.value:
-        attrs[GenAIAttributes.TOOL_NAME] = name
-    elif span_type == SpanType.AGENT.value:
-        attrs[GenAIAttributes.AGENT_NAME] = name
+    the tool, agent or workflow name (the span's)."""
+    kind = kind_for_span_type(span_type)
+    attrs = kind.attributes(name if kind.subject_from_name else None)
     if attributes:
         max_bytes = content_settings().max_bytes
         for key, value in attributes.items():
@@ -141,17 +131,16 @@ def _may_record(parent: Context | None) -> bool:
     return not context.is_valid or context.trace_flags.sampled
 
 
-class Run:
-    """One span from start to end."""
+class Run(SpanRun):
+    """One manual span from start to end (the shared lifecycle, plus the user's handle,
+    outputs, an OK status on success, and a generator's items)."""
 
-    __slots__ = ("_ended", "_live", "_token", "span", "span_type")
+    __slots__ = ("_live", "span_type")
 
     def __init__(self, span: trace.Span, span_type: str) -> None:
-        self.span = span
+        super().__init__(span)
         self.span_type = span_type
         self._live: LiveSpan | None = None
-        self._token: object | None = None
-        self._ended = False
 
     @property
     def live(self) -> LiveSpan:
@@ -159,8 +148,6 @@ class Run:
         if self._live is None:
             self._live = LiveSpan(self.span, self.span_type)
         return self._live
-
-    # -- start -------------------------------------------------------------------------
 
     @classmethod
     def start(
@@ -195,31 +182,14 @@ class Run:
             report_internal_error("span start", exc)
             return None
 
-    def enter(self) -> None:
-        """Make the span current in this context (until :meth:`exit`)."""
-        try:
-            self._token = otel_context.attach(trace.set_span_in_context(self.span))
-        except Exception as exc:
-            report_internal_error("span enter", exc)
-
-    def exit(self) -> None:
-        token, self._token = self._token, None
-        if token is not None:
-            try:
-                otel_context.detach(token)  # type: ignore[arg-type]
-            except Exception as exc:
-                report_internal_error("span exit", exc)
-
-    # -- end ---------------------------------------------------------------------------
-
     def succeed(
         self, outputs: Any = None, *, has_outputs: bool = True, end_time: int | None = None
     ) -> None:
         """End with status OK (unless the user set one), recording ``outputs``."""
         if self._ended:
             return
-        try:
-            if has_outputs:
+        if has_outputs:
+            try:
                 set_content(
                     self.span,
                     self.span_type,
@@ -227,29 +197,13 @@ class Run:
                     SpanwiseAttributes.SPAN_OUTPUTS,
                     GenAIAttributes.TOOL_CALL_RESULT,
                 )
-            if self._live is None or not self._live.status_set:
-                self.span.set_status(_OK)
-        except Exception as exc:
-            report_internal_error("span success", exc)
-        self._end(end_time)
+            except Exception as exc:
+                report_internal_error("span success", exc)
+        self.end_ok(end_time)
 
-    def fail(self, exc: BaseException) -> None:
-        """End as failed: status ERROR "Type: message", an ``exception`` event, ``error.type``.
-
-        Also for KeyboardInterrupt and cancellation, which end the span honestly.
-        """
-        if self._ended:
-            return
-        if isinstance(exc, _NOT_ERRORS):
-            self.succeed(has_outputs=False)
-            return
-        try:
-            self.span.record_exception(exc)
-            self.span.set_attribute(ErrorAttributes.TYPE, type(exc).__qualname__)
-            self.span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
-        except Exception as internal:
-            report_internal_error("span failure", internal)
-        self._end()
+    def _on_success(self) -> None:
+        if self._live is None or not self._live.status_set:
+            self.span.set_status(_OK)
 
     def stream_item(self, index: int, item: Any) -> None:
         """Record one yielded item as a span event."""
@@ -275,10 +229,3 @@ class Run:
                     SpanwiseEvents.OUTPUT_REDUCER_ERROR, {ExceptionAttributes.MESSAGE: repr(exc)}
                 )
         self.succeed(outputs)
-
-    def _end(self, end_time: int | None = None) -> None:
-        self._ended = True
-        try:
-            self.span.end(end_time)
-        except Exception as exc:
-            report_internal_error("span end", exc)

@@ -52,75 +52,32 @@ Environment variables
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import Any
-
-from wrapt import wrap_function_wrapper  # pyright: ignore[reportMissingTypeStubs, reportUnknownVariableType]
-
 from .._base import SpanwiseInstrumentor
-from .._llm import Settings
-from ._patch import (
-    CHAT,
-    COMPLETIONS,
-    EMBEDDINGS,
-    RESPONSES,
-    Operation,
-    async_wrapper,
-    sync_wrapper,
-)
+from .._wrappers import Target
+from ._patch import CHAT, COMPLETIONS, EMBEDDINGS, RESPONSES
 from .package import _instruments
 
 __all__ = ["OpenAIInstrumentor"]
 
-# (module, sync class, async class, method, operation)
-_TARGETS: tuple[tuple[str, str, str, str, Operation], ...] = (
-    ("openai.resources.chat.completions", "Completions", "AsyncCompletions", "create", CHAT),
+_TARGETS = (
+    Target("openai.resources.chat.completions", "Completions", "AsyncCompletions", "create", CHAT),
     # parse() posts on its own in current SDKs (older ones went through create(): the
     # nested-call guard keeps that to one span).
-    ("openai.resources.chat.completions", "Completions", "AsyncCompletions", "parse", CHAT),
-    ("openai.resources.beta.chat.completions", "Completions", "AsyncCompletions", "parse", CHAT),
-    ("openai.resources.responses", "Responses", "AsyncResponses", "create", RESPONSES),
-    ("openai.resources.responses", "Responses", "AsyncResponses", "parse", RESPONSES),
-    ("openai.resources.embeddings", "Embeddings", "AsyncEmbeddings", "create", EMBEDDINGS),
-    ("openai.resources.completions", "Completions", "AsyncCompletions", "create", COMPLETIONS),
+    Target("openai.resources.chat.completions", "Completions", "AsyncCompletions", "parse", CHAT),
+    Target(
+        "openai.resources.beta.chat.completions", "Completions", "AsyncCompletions", "parse", CHAT
+    ),
+    Target("openai.resources.responses", "Responses", "AsyncResponses", "create", RESPONSES),
+    Target("openai.resources.responses", "Responses", "AsyncResponses", "parse", RESPONSES),
+    Target("openai.resources.embeddings", "Embeddings", "AsyncEmbeddings", "create", EMBEDDINGS),
+    Target(
+        "openai.resources.completions", "Completions", "AsyncCompletions", "create", COMPLETIONS
+    ),
 )
-
-
-def _resolve(module: str, cls: str, method: str) -> Any | None:
-    """The class, if this SDK version has it and its method (older SDKs lack some)."""
-    import importlib
-
-    try:
-        owner = getattr(importlib.import_module(module), cls)
-    except (ImportError, AttributeError):
-        return None
-    return owner if method in vars(owner) else None
 
 
 class OpenAIInstrumentor(SpanwiseInstrumentor):
     """OpenTelemetry instrumentor for the OpenAI Python SDK (GenAI conventions v1.41.0)."""
 
     _instruments = _instruments
-
-    def instrumentation_dependencies(self) -> Collection[str]:
-        return _instruments
-
-    def _patch(self, settings: Settings) -> None:
-        for module, sync_cls, async_cls, method, operation in _TARGETS:
-            if _resolve(module, sync_cls, method) is not None:
-                wrap_function_wrapper(
-                    module, f"{sync_cls}.{method}", sync_wrapper(settings, operation)
-                )
-            if _resolve(module, async_cls, method) is not None:
-                wrap_function_wrapper(
-                    module, f"{async_cls}.{method}", async_wrapper(settings, operation)
-                )
-
-    def _unpatch(self) -> None:
-        from opentelemetry.instrumentation.utils import unwrap
-
-        for module, sync_cls, async_cls, method, _ in _TARGETS:
-            for cls in (sync_cls, async_cls):
-                owner = _resolve(module, cls, method)
-                if owner is not None:
-                    unwrap(owner, method)
+    _targets = _TARGETS

@@ -7,14 +7,24 @@ converted to the GenAI conventions' parts format (v1.41.0 JSON schemas).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, cast
-from urllib.parse import urlsplit
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from spanwise.semconv import GenAIAttributes as G
-from spanwise.semconv import OperationName, ProviderName, ServerAttributes
+from spanwise.semconv import OperationName, ProviderName, parts
 
-from .._json import loads
+from .._extract import Rule as _Rule
+from .._extract import (
+    apply_rules,
+    get,
+    identity_attributes,
+    items,
+    number_rule,
+    stop_rule,
+    stream_rule,
+    tool_call_arguments,
+)
+from .._stainless import ProviderCache
 
 __all__ = [
     "chat_request_attributes",
@@ -37,175 +47,119 @@ __all__ = [
 ]
 
 
-_MISSING = object()
-
-
-def get(obj: Any, key: str, default: Any = None) -> Any:
-    """``obj[key]`` for dicts, ``obj.key`` for SDK objects; ``default`` if absent."""
-    # Hot on streams (every chunk): dicts and SDK objects first, the ABC check last.
-    if obj is None:
-        return default
-    if type(obj) is dict:
-        return cast("dict[str, Any]", obj).get(key, default)
-    value = getattr(obj, key, _MISSING)
-    if value is not _MISSING:
-        return value
-    if isinstance(obj, Mapping):
-        return cast("Mapping[str, Any]", obj).get(key, default)
-    return default
-
-
-def items(value: Any) -> list[Any]:
-    """A list field of a dict or SDK object (absent or None: empty)."""
-    if isinstance(value, (list, tuple)):
-        return list(cast("list[Any]", value))
-    return []
-
-
 # -- provider ------------------------------------------------------------------------------
+
+
+def provider_name(host: str, path: str) -> str:
+    """``gen_ai.provider.name`` of an OpenAI client's base URL host and path."""
+    if host == "api.openai.com":
+        return ProviderName.OPENAI
+    if host.endswith(".openai.azure.com"):
+        return ProviderName.AZURE_AI_OPENAI
+    if host == "api.deepseek.com":
+        return ProviderName.DEEPSEEK
+    if host == "api.groq.com":
+        return ProviderName.GROQ
+    if host.endswith((".databricks.com", ".azuredatabricks.net")) or "/serving-endpoints" in path:
+        return ProviderName.DATABRICKS
+    # An OpenAI-compatible server: the protocol is OpenAI's; server.address names it.
+    return ProviderName.OPENAI
+
+
+PROVIDERS = ProviderCache(provider_name)
 
 
 def provider_attributes(base_url: object) -> dict[str, Any]:
     """``gen_ai.provider.name`` and ``server.*`` from the client's base URL."""
-    parts = urlsplit(str(base_url or ""))
-    host = (parts.hostname or "").lower()
-    if host == "api.openai.com":
-        provider = ProviderName.OPENAI
-    elif host.endswith(".openai.azure.com"):
-        provider = ProviderName.AZURE_AI_OPENAI
-    elif host == "api.deepseek.com":
-        provider = ProviderName.DEEPSEEK
-    elif host == "api.groq.com":
-        provider = ProviderName.GROQ
-    elif (
-        host.endswith((".databricks.com", ".azuredatabricks.net"))
-        or "/serving-endpoints" in parts.path
-    ):
-        provider = ProviderName.DATABRICKS
-    else:  # an OpenAI-compatible server: the protocol is OpenAI's; server.address names it
-        provider = ProviderName.OPENAI
-    attrs: dict[str, Any] = {G.PROVIDER_NAME: provider}
-    if host:
-        attrs[ServerAttributes.ADDRESS] = host
-        port = parts.port or (
-            443 if parts.scheme == "https" else 80 if parts.scheme == "http" else None
-        )
-        if port is not None:
-            attrs[ServerAttributes.PORT] = port
-    return attrs
+    return PROVIDERS.attributes(base_url)
 
 
 # -- messages --------------------------------------------------------------------------------
 
 
-def tool_call_arguments(raw: Any) -> Any:
-    """Tool-call arguments as an object when they are JSON (the convention asks so)."""
-    if isinstance(raw, str):
-        try:
-            return loads(raw)
-        except ValueError:
-            return raw
-    return raw
-
-
-def content_parts(content: Any) -> list[dict[str, Any]]:
+def content_parts(content: Any) -> list[parts.Part]:
     """Chat Completions message content (text or a list of typed parts) as GenAI parts."""
     if content is None:
         return []
     if isinstance(content, str):
-        return [{"type": "text", "content": content}]
-    parts: list[dict[str, Any]] = []
+        return [parts.text(content)]
+    out: list[parts.Part] = []
     for item in content if isinstance(content, Iterable) else [content]:  # pyright: ignore[reportUnknownVariableType]
         kind = get(item, "type")
         if kind in ("text", "input_text", "output_text"):
-            parts.append({"type": "text", "content": str(get(item, "text", ""))})
+            out.append(parts.text(str(get(item, "text", ""))))
         elif kind == "refusal":
-            parts.append({"type": "text", "content": str(get(item, "refusal", ""))})
+            out.append(parts.text(str(get(item, "refusal", ""))))
         elif kind == "image_url":
-            url = get(get(item, "image_url"), "url")
-            parts.append({"type": "uri", "modality": "image", "uri": str(url)})
+            out.append(parts.uri("image", str(get(get(item, "image_url"), "url"))))
         elif kind == "input_audio":
             audio = get(item, "input_audio")
-            parts.append(
-                {
-                    "type": "blob",
-                    "modality": "audio",
-                    "mime_type": f"audio/{get(audio, 'format', 'wav')}",
-                    "content": str(get(audio, "data", "")),
-                }
+            out.append(
+                parts.blob(
+                    "audio", str(get(audio, "data", "")), f"audio/{get(audio, 'format', 'wav')}"
+                )
             )
         elif kind == "file":
-            file_id = get(get(item, "file"), "file_id")
-            parts.append({"type": "file", "modality": "file", "file_id": str(file_id)})
+            out.append(parts.file("file", str(get(get(item, "file"), "file_id"))))
         else:
-            parts.append({"type": str(kind or "unknown")})
-    return parts
+            out.append(parts.generic(str(kind or "unknown")))
+    return out
 
 
-def tool_call_part(call_id: Any, name: str, arguments: Any) -> dict[str, Any]:
+def tool_call_part(call_id: Any, name: str, arguments: Any) -> parts.ToolCallPart:
     """A ``tool_call`` part (the id only when there is one; JSON arguments as an object)."""
-    part: dict[str, Any] = {"type": "tool_call", "name": name}
-    if call_id is not None:
-        part["id"] = call_id
+    part = parts.tool_call(call_id, name)
     part["arguments"] = tool_call_arguments(arguments)
     return part
 
 
-def _tool_call_parts(tool_calls: Any) -> list[dict[str, Any]]:
-    parts: list[dict[str, Any]] = []
+def _tool_call_parts(tool_calls: Any) -> list[parts.Part]:
+    out: list[parts.Part] = []
     for call in items(tool_calls):
         function = get(call, "function")
-        parts.append(
+        out.append(
             tool_call_part(
                 get(call, "id"), str(get(function, "name", "")), get(function, "arguments")
             )
         )
-    return parts
-
-
-def input_messages(messages: Any) -> list[dict[str, Any]]:
-    """Chat Completions ``messages`` in the parts format (system messages included: they
-    are part of the chat history)."""
-    out: list[dict[str, Any]] = []
-    for message in items(messages):
-        role = str(get(message, "role", "user"))
-        if role == "tool":
-            parts: list[dict[str, Any]] = [
-                {
-                    "type": "tool_call_response",
-                    "id": get(message, "tool_call_id"),
-                    "response": get(message, "content"),
-                }
-            ]
-        else:
-            parts = content_parts(get(message, "content"))
-            parts += _tool_call_parts(get(message, "tool_calls"))
-        entry: dict[str, Any] = {"role": role, "parts": parts}
-        name = get(message, "name")
-        if name is not None:
-            entry["name"] = name
-        out.append(entry)
     return out
 
 
-def output_messages(choices: Any) -> list[dict[str, Any]]:
+def input_messages(messages: Any) -> list[parts.ChatMessage]:
+    """Chat Completions ``messages`` in the parts format (system messages included: they
+    are part of the chat history)."""
+    out: list[parts.ChatMessage] = []
+    for message in items(messages):
+        role = str(get(message, "role", "user"))
+        if role == "tool":
+            content: list[parts.Part] = [
+                parts.tool_call_response(get(message, "tool_call_id"), get(message, "content"))
+            ]
+        else:
+            content = content_parts(get(message, "content"))
+            content += _tool_call_parts(get(message, "tool_calls"))
+        out.append(parts.chat_message(role, content, get(message, "name")))
+    return out
+
+
+def output_messages(choices: Any) -> list[parts.OutputMessage]:
     """Response choices in the parts format, one output message per choice."""
-    out: list[dict[str, Any]] = []
+    out: list[parts.OutputMessage] = []
     for choice in items(choices):
         message = get(choice, "message")
-        parts = content_parts(get(message, "content"))
+        content = content_parts(get(message, "content"))
         refusal = get(message, "refusal")
         if refusal:
-            parts.append({"type": "text", "content": str(refusal)})
+            content.append(parts.text(str(refusal)))
         tool_calls = get(message, "tool_calls")
         if tool_calls:
-            parts += _tool_call_parts(tool_calls)
+            content += _tool_call_parts(tool_calls)
         out.append(
-            {
-                "role": str(get(message, "role") or "assistant"),
-                "parts": parts,
-                "finish_reason": str(get(choice, "finish_reason") or "error"),
-            }
+            parts.output_message(
+                str(get(message, "role") or "assistant"),
+                content,
+                str(get(choice, "finish_reason") or "error"),
+            )
         )
     return out
 
@@ -247,19 +201,6 @@ def output_type(response_format: Any) -> str | None:
 
 # -- request parameter rules: (attributes so far, the call's kwargs) -> None ------------------
 
-_Rule = Callable[[dict[str, Any], Mapping[str, Any]], None]
-
-
-def number_rule(key: str, name: str, kind: type[float] | type[int]) -> _Rule:
-    """``name`` from the numeric parameter ``key`` (booleans are not numbers here)."""
-
-    def rule(attrs: dict[str, Any], kwargs: Mapping[str, Any]) -> None:
-        value = kwargs[key]
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            attrs[name] = kind(value)
-
-    return rule
-
 
 def _max_tokens(attrs: dict[str, Any], kwargs: Mapping[str, Any]) -> None:
     value = kwargs.get("max_completion_tokens", kwargs.get("max_tokens"))
@@ -273,23 +214,10 @@ def _choice_count(attrs: dict[str, Any], kwargs: Mapping[str, Any]) -> None:
         attrs[G.REQUEST_CHOICE_COUNT] = n
 
 
-def _stop(attrs: dict[str, Any], kwargs: Mapping[str, Any]) -> None:
-    stop = kwargs["stop"]
-    if isinstance(stop, str):
-        attrs[G.REQUEST_STOP_SEQUENCES] = [stop]
-    elif isinstance(stop, (list, tuple)) and stop:
-        attrs[G.REQUEST_STOP_SEQUENCES] = [str(s) for s in items(stop)]
-
-
 def _response_format(attrs: dict[str, Any], kwargs: Mapping[str, Any]) -> None:
     kind = output_type(kwargs["response_format"])
     if kind is not None:
         attrs[G.OUTPUT_TYPE] = kind
-
-
-def _stream(attrs: dict[str, Any], kwargs: Mapping[str, Any]) -> None:
-    if kwargs["stream"] is True:
-        attrs[G.REQUEST_STREAM] = True
 
 
 _CHAT_RULES: dict[str, _Rule] = {
@@ -306,9 +234,9 @@ _CHAT_RULES: dict[str, _Rule] = {
     "max_tokens": _max_tokens,
     "max_completion_tokens": _max_tokens,
     "n": _choice_count,
-    "stop": _stop,
+    "stop": stop_rule("stop"),
     "response_format": _response_format,
-    "stream": _stream,
+    "stream": stream_rule,
 }
 
 
@@ -318,11 +246,7 @@ def chat_request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     model = kwargs.get("model")
     if model is not None:
         attrs[G.REQUEST_MODEL] = str(model)
-    # A call passes a few of the many parameters: look up only those it passed.
-    for key in kwargs:
-        rule = _CHAT_RULES.get(key)
-        if rule is not None:
-            rule(attrs, kwargs)
+    apply_rules(attrs, kwargs, _CHAT_RULES)
     return attrs
 
 
@@ -366,18 +290,6 @@ def usage_attributes(usage: Any) -> dict[str, Any]:
     reasoning = get(completion_details, "reasoning_tokens")
     if isinstance(reasoning, int):
         attrs[G.USAGE_REASONING_OUTPUT_TOKENS] = reasoning
-    return attrs
-
-
-def identity_attributes(response: Any) -> dict[str, Any]:
-    """``gen_ai.response.id`` and ``.model``, where the response has them."""
-    attrs: dict[str, Any] = {}
-    response_id = get(response, "id")
-    if response_id is not None:
-        attrs[G.RESPONSE_ID] = str(response_id)
-    model = get(response, "model")
-    if model is not None:
-        attrs[G.RESPONSE_MODEL] = str(model)
     return attrs
 
 

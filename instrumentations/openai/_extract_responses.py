@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from spanwise.semconv import GenAIAttributes as G
-from spanwise.semconv import OperationName
+from spanwise.semconv import OperationName, parts
 
 from ._extract import (
     content_parts,
@@ -19,7 +19,7 @@ from ._extract import (
     items,
     number_rule,
     output_type,
-    tool_call_arguments,
+    tool_call_part,
     usage_attributes,
 )
 
@@ -55,79 +55,49 @@ def responses_request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     return attrs
 
 
-def responses_input_messages(value: Any) -> list[dict[str, Any]]:
+def responses_input_messages(value: Any) -> list[parts.ChatMessage]:
     """``input`` (a string, or a list of messages and items) in the parts format."""
     if isinstance(value, str):
-        return [{"role": "user", "parts": [{"type": "text", "content": value}]}]
-    out: list[dict[str, Any]] = []
+        return [parts.chat_message("user", [parts.text(value)])]
+    out: list[parts.ChatMessage] = []
     for item in items(value):
         kind = get(item, "type")
         if kind == "function_call_output":
-            response = get(item, "output")
-            out.append(
-                {
-                    "role": "tool",
-                    "parts": [
-                        {
-                            "type": "tool_call_response",
-                            "id": get(item, "call_id"),
-                            "response": response,
-                        }
-                    ],
-                }
-            )
+            response = parts.tool_call_response(get(item, "call_id"), get(item, "output"))
+            out.append(parts.chat_message("tool", [response]))
         elif kind == "function_call":
-            out.append(
-                {
-                    "role": "assistant",
-                    "parts": [
-                        {
-                            "type": "tool_call",
-                            "id": get(item, "call_id"),
-                            "name": str(get(item, "name", "")),
-                            "arguments": tool_call_arguments(get(item, "arguments")),
-                        }
-                    ],
-                }
-            )
+            out.append(parts.chat_message("assistant", [_function_call(item)]))
         else:
-            out.append(
-                {
-                    "role": str(get(item, "role", "user")),
-                    "parts": content_parts(get(item, "content")),
-                }
-            )
+            message = content_parts(get(item, "content"))
+            out.append(parts.chat_message(str(get(item, "role", "user")), message))
     return out
 
 
-def responses_output(response: Any) -> tuple[list[dict[str, Any]], str]:
+def _function_call(item: Any) -> parts.ToolCallPart:
+    return tool_call_part(get(item, "call_id"), str(get(item, "name", "")), get(item, "arguments"))
+
+
+def responses_output(response: Any) -> tuple[list[parts.Part], str]:
     """The output message (parts format) and its finish reason."""
-    parts: list[dict[str, Any]] = []
+    out: list[parts.Part] = []
     for item in items(get(response, "output")):
         kind = get(item, "type")
         if kind == "message":
-            parts += content_parts(get(item, "content"))
+            out += content_parts(get(item, "content"))
         elif kind == "function_call":
-            parts.append(
-                {
-                    "type": "tool_call",
-                    "id": get(item, "call_id"),
-                    "name": str(get(item, "name", "")),
-                    "arguments": tool_call_arguments(get(item, "arguments")),
-                }
-            )
+            out.append(_function_call(item))
         elif kind == "reasoning":
             summary = " ".join(str(get(s, "text", "")) for s in items(get(item, "summary")))
             if summary:
-                parts.append({"type": "reasoning", "content": summary})
+                out.append(parts.reasoning(summary))
     status = str(get(response, "status") or "completed")
-    has_calls = any(p["type"] == "tool_call" for p in parts)
+    has_calls = any(p["type"] == "tool_call" for p in out)
     reason = (
         "tool_call"
         if has_calls
         else {"completed": "stop", "incomplete": "length"}.get(status, status)
     )
-    return parts, reason
+    return out, reason
 
 
 def responses_response_attributes(response: Any) -> dict[str, Any]:

@@ -10,39 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-from spanwise.semconv import GenAIAttributes
+from spanwise.semconv import GenAIAttributes, parts
 
 from .._llm import LLMCall
-from .._stream import StreamHandler
+from .._stream import RecordingHandler
 from . import _extract as x
 
 __all__ = ["ChatStreamHandler", "ResponsesStreamHandler"]
 
 
-class _Recording(StreamHandler):
-    """Records what was received when the stream ends, however it ends."""
-
-    _call: LLMCall
-
-    def _record(self) -> None:
-        raise NotImplementedError
-
-    def _on_stream_end(self) -> None:
-        self._record()
-        self._call.succeed()
-
-    def _on_stream_error(self, error: BaseException) -> None:
-        self._record()
-        self._call.fail(error)
-
-
-class ResponsesStreamHandler(_Recording):
+class ResponsesStreamHandler(RecordingHandler):
     """Responses API events: the final response arrives whole in ``response.completed``
     (or ``.incomplete``/``.failed``); text deltas keep what an early stop received."""
 
     def __init__(self, call: LLMCall, respond: Callable[[LLMCall, Any], None]) -> None:
-        super().__init__()
-        self._call = call
+        super().__init__(call)
         self._respond = respond  # how a whole response is recorded
         self._first = True
         self._final: Any = None
@@ -51,7 +33,7 @@ class ResponsesStreamHandler(_Recording):
     def _process_chunk(self, chunk: Any) -> None:
         if self._first:
             self._first = False
-            self._call.first_chunk()
+            self.call.first_chunk()
         kind = str(x.get(chunk, "type") or "")
         if kind == "response.output_text.delta":
             self._text.append(str(x.get(chunk, "delta") or ""))
@@ -60,18 +42,10 @@ class ResponsesStreamHandler(_Recording):
 
     def _record(self) -> None:
         if self._final is not None:
-            self._respond(self._call, self._final)
+            self._respond(self.call, self._final)
         elif self._text:
-            self._call.set_content(
-                GenAIAttributes.OUTPUT_MESSAGES,
-                [
-                    {
-                        "role": "assistant",
-                        "parts": [{"type": "text", "content": "".join(self._text)}],
-                        "finish_reason": "error",
-                    }
-                ],
-            )
+            message = parts.output_message("assistant", [parts.text("".join(self._text))], None)
+            self.call.set_content(GenAIAttributes.OUTPUT_MESSAGES, [message])
 
 
 class _View:
@@ -99,12 +73,11 @@ def _new_choice() -> dict[str, Any]:
     return {"text": [], "tool_calls": {}, "role": None, "finish_reason": None}
 
 
-class ChatStreamHandler(_Recording):
+class ChatStreamHandler(RecordingHandler):
     """Accumulates streamed chat chunks (text, tool-call deltas, usage) per choice."""
 
     def __init__(self, call: LLMCall, *, legacy: bool = False) -> None:
-        super().__init__()
-        self._call = call
+        super().__init__(call)
         self._legacy = legacy
         self._first = True
         self._id: Any = None
@@ -118,7 +91,7 @@ class ChatStreamHandler(_Recording):
             chunk = _View(cast("dict[str, Any]", chunk))
         if self._first:
             self._first = False
-            self._call.first_chunk()
+            self.call.first_chunk()
         # Until known: some providers (Azure) open with a content-filter chunk whose id
         # and model are empty.
         if not self._id:
@@ -204,9 +177,9 @@ class ChatStreamHandler(_Recording):
 
     def _record(self) -> None:
         response = self._assembled()
-        self._call.record(
+        self.call.record(
             x.chat_response_attributes(response),
             {GenAIAttributes.OUTPUT_MESSAGES: x.output_messages(response["choices"])}
-            if self._call.capture
+            if self.call.capture
             else None,
         )

@@ -8,7 +8,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 from opentelemetry.sdk.trace import ReadableSpan
+
+PEERS_PYTHON_ENV = "SPANWISE_PEERS_PYTHON"
 
 
 def span_dict(span: ReadableSpan, *, times: bool = False) -> dict[str, Any]:
@@ -69,3 +72,18 @@ def run_child(
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def peers_python() -> str:
+    """The interpreter of the peers' venv (OpenLLMetry and OpenInference installed beside
+    spanwise: `make test` builds .venv-peers and sets SPANWISE_PEERS_PYTHON); skips the
+    test when the variable is unset, fails when it names no interpreter."""
+    python = os.environ.get(PEERS_PYTHON_ENV)
+    if not python:
+        pytest.skip(
+            f"{PEERS_PYTHON_ENV} is unset: the peer instrumentors live in their own venv "
+            "(`make test` builds .venv-peers and sets it; or `make .venv-peers/.installed` "
+            f"and {PEERS_PYTHON_ENV}=$PWD/.venv-peers/bin/python)"
+        )
+    assert Path(python).is_file(), f"{PEERS_PYTHON_ENV}={python}: no such interpreter"
+    return python

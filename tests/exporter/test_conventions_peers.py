@@ -1,8 +1,8 @@
 """Translation in, golden tests on spans the peers' real instrumentors produce.
 
 OpenInference and OpenLLMetry instrument the real openai SDK (against the local fake
-server, in a child process) and export to a private provider; their spans, as records,
-become spanwise ``Span``s here.
+server, in a child process of the peers' venv: SPANWISE_PEERS_PYTHON, set by `make test`)
+and export to a private provider; their spans, as records, become spanwise ``Span``s here.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ import pytest
 
 from spanwise.exporter._translate import build_trace
 
-openai = pytest.importorskip("openai")
-
-from fake_openai import FakeOpenAI  # noqa: E402
+from _support import peers_python
+from fake_openai import FakeOpenAI
 
 TOOLS = [
     {
@@ -48,8 +47,8 @@ def server() -> Iterator[FakeOpenAI]:
     fake.stop()
 
 
-# Run in a child process: OpenLLMetry's uninstrument() leaves wrappers behind (seen with
-# 0.62.4), which would leak into every later test of this process.
+# Run in a child process of the peers' venv (the peers are not installed in the dev venv,
+# and OpenLLMetry's uninstrument() leaves wrappers behind, seen with 0.62.4).
 _PEER_RUN = """
 import json, sys
 import openai
@@ -91,11 +90,11 @@ print(json.dumps([record_from_otel(s) for s in exporter.get_finished_spans()]))
 
 def _spans(module: str, server: FakeOpenAI) -> list[Any]:
     import subprocess
-    import sys
 
+    python = peers_python()
     done = subprocess.run(
         [
-            sys.executable,
+            python,
             "-c",
             _PEER_RUN,
             module,

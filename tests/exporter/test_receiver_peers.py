@@ -1,6 +1,7 @@
 """End to end: a peer instrumentor's spans (OpenInference, OpenLLMetry), exported over
-OTLP by an app that never imports spanwise, into a real ``spanwise server`` process;
-``search_traces`` on its store gives the right span types and I/O."""
+OTLP by an app that never imports spanwise (run by the peers' venv: SPANWISE_PEERS_PYTHON,
+set by `make test`), into a real ``spanwise server`` process; ``search_traces`` on its
+store gives the right span types and I/O."""
 
 from __future__ import annotations
 
@@ -13,12 +14,9 @@ from typing import Any
 
 import pytest
 
-from _support import clean_env, run_child
-
-pytest.importorskip("openai")
-
 import spanwise
 
+from _support import clean_env, peers_python, run_child
 from fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.slow
@@ -91,10 +89,9 @@ def test_peer_spans_through_spanwise_server(
     server: tuple[str, str, Path], fake: FakeOpenAI, module: str, protocol: str
 ) -> None:
     http, grpc, db = server
-    pytest.importorskip(module)
     run_child(
         [
-            sys.executable,
+            peers_python(),
             "-c",
             APP.format(protocol=protocol),
             module,

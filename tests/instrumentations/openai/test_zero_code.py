@@ -46,9 +46,6 @@ def _run(tmp_path: Path, fake_server: Any, env: dict[str, str]) -> None:
         "SPANWISE_TRACKING_URI": "none",
         "OTEL_SERVICE_NAME": "zero-code-app",
         "OTEL_BSP_SCHEDULE_DELAY": "100",
-        # The dev venv also holds OpenLLMetry and OpenInference (translation golden tests);
-        # both register their instrumentor as `openai`. Only spanwise's is under test here.
-        "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "openai",
     } | env
     out = run_child([instrument, sys.executable, "app.py"], env=full, cwd=tmp_path)
     assert out.strip() == "done"

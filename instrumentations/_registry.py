@@ -1,0 +1,73 @@
+"""Every library spanwise instruments, named once.
+
+``spanwise.autolog()``, ``spanwise.<library>.autolog()``, the distro's choice of one
+instrumentor per library, and (checked by tests/test_packaging.py) the
+``spanwise_<library>`` entry points and the per-library extras in pyproject.toml all
+follow from :data:`LIBRARIES`. Adding a library is its folder plus one line here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["LIBRARIES", "Library", "covered_distributions", "library"]
+
+
+@dataclass(frozen=True, slots=True)
+class Library:
+    """One instrumented library."""
+
+    name: str  # the import name, also the folder under instrumentations/ and the extra
+    instrumentor: str  # "module:Class" of its spanwise instrumentor
+    # The distribution names peers register their instrumentors for (the entry point
+    # names OTel contrib, OpenLLMetry and OpenInference all use: the library's name).
+    peer_names: tuple[str, ...] = ()
+
+    @property
+    def entry_point(self) -> str:
+        """The ``opentelemetry_instrumentor`` entry point name."""
+        return f"spanwise_{self.name}"
+
+    @property
+    def extra(self) -> str:
+        return self.name
+
+    def load(self) -> Any:
+        """A new instance of the library's instrumentor."""
+        module, _, cls = self.instrumentor.partition(":")
+        return getattr(importlib.import_module(module), cls)()
+
+
+def _lib(name: str, *peers: str) -> Library:
+    cls = "".join(part.capitalize() for part in name.split("_"))
+    special = {"openai": "OpenAI"}
+    return Library(
+        name,
+        f"spanwise.instrumentations.{name}:{special.get(name, cls)}Instrumentor",
+        (name, *peers),
+    )
+
+
+LIBRARIES: dict[str, Library] = {
+    lib.name: lib
+    for lib in (
+        _lib("openai"),
+        _lib("anthropic"),
+    )
+}
+
+
+def library(name: str) -> Library:
+    """The registered library ``name``; a clear error for any other."""
+    try:
+        return LIBRARIES[name]
+    except KeyError:
+        known = ", ".join(sorted(LIBRARIES))
+        raise ValueError(f"spanwise does not instrument {name!r}; it instruments {known}") from None
+
+
+def covered_distributions() -> frozenset[str]:
+    """Entry point names under which peers instrument a library spanwise covers."""
+    return frozenset(name for lib in LIBRARIES.values() for name in lib.peer_names)
