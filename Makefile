@@ -81,7 +81,7 @@ lint: $(DEV)
 	$(VENV)/bin/ruff check .
 	rm -rf build/typecheck && mkdir -p build/typecheck/spanwise
 	for f in spanwise/*; do ln -s ../../../$$f build/typecheck/spanwise/; done
-	for d in semconv instrumentations exporter; do ln -s ../../../$$d build/typecheck/spanwise/$$d; done
+	for d in semconv common model instrumentations store exporter server; do ln -s ../../../$$d build/typecheck/spanwise/$$d; done
 	$(VENV)/bin/pyright
 
 clean:

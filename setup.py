@@ -1,8 +1,8 @@
 """Packaging computed from the source tree: packages, extras and entry points.
 
-* The four source folders map into the one import namespace ``spanwise``:
-  ``spanwise/`` is the facade; ``semconv/``, ``instrumentations/`` and ``exporter/``
-  become ``spanwise.semconv``, ``spanwise.instrumentations`` and ``spanwise.exporter``.
+* The source folders map into the one import namespace ``spanwise``: ``spanwise/`` is
+  the facade; ``semconv/``, ``common/``, ``model/``, ``instrumentations/``, ``store/``,
+  ``exporter/`` and ``server/`` become ``spanwise.semconv``, ``spanwise.common``...
   The package list is computed, so a new subpackage reaches the wheel without an edit
   here (tests/test_packaging.py builds the wheel and checks).
 * Every library in ``instrumentations/_registry.py`` gets an extra (``spanwise[anthropic]``,
@@ -20,11 +20,16 @@ from types import ModuleType
 
 from setuptools import find_packages, setup
 
+# Bottom to top: each folder imports only the ones above it in this list (and itself).
 ROOTS = {
-    "spanwise": "spanwise",
     "spanwise.semconv": "semconv",
+    "spanwise.common": "common",
+    "spanwise.model": "model",
     "spanwise.instrumentations": "instrumentations",
+    "spanwise.store": "store",
     "spanwise.exporter": "exporter",
+    "spanwise.server": "server",
+    "spanwise": "spanwise",
 }
 
 HERE = Path(__file__).parent
@@ -76,7 +81,7 @@ EXTRAS: dict[str, list[str]] = {
 
 # (setuptools takes the scripts and the entry points from one place: both are here.)
 ENTRY_POINTS: dict[str, list[str]] = {
-    "console_scripts": ["spanwise = spanwise.exporter._cli:main"],
+    "console_scripts": ["spanwise = spanwise.server._cli:main"],
     "opentelemetry_traces_exporter": ["spanwise = spanwise.exporter:SpanwiseStoreExporter"],
     "opentelemetry_distro": ["spanwise = spanwise.exporter._distro:SpanwiseDistro"],
     "opentelemetry_configurator": [

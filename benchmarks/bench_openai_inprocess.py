@@ -23,7 +23,7 @@ import bench_openai as b  # after the environment it reads
 
 
 def _with_content(capture: bool, toggle: b.Toggle) -> b.Toggle:
-    from spanwise.instrumentations import _content
+    from spanwise.common import _content
 
     on, off = toggle
 

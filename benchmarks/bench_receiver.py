@@ -73,8 +73,8 @@ def _attributes(kind: int) -> dict[str, Any]:
 
 
 def translation_in(spans: int = 20_000) -> dict[str, Any]:
-    from spanwise.exporter._conventions import canonical_record
-    from spanwise.exporter._translate import span_from_record
+    from spanwise.model._conventions import canonical_record
+    from spanwise.model._translate import span_from_record
 
     records: list[Any] = [
         {
@@ -163,8 +163,8 @@ def _client(port: int, requests: int) -> None:
 
 
 def receiver_ingest(clients: int = 2) -> dict[str, Any]:
-    from spanwise.exporter._receiver import Receiver
-    from spanwise.exporter._store._sql import SqlTraceStore
+    from spanwise.server._receiver import Receiver
+    from spanwise.store._sql import SqlTraceStore
 
     with tempfile.TemporaryDirectory(prefix="spanwise-receiver-") as tmp:
         store = SqlTraceStore(f"sqlite:///{Path(tmp) / 'r.db'}")

@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from spanwise.exporter._filter import parse_filter, parse_order_by
-from spanwise.exporter._records import SpanRecord
-from spanwise.exporter._store._sql import SqlTraceStore
+from spanwise.model._records import SpanRecord
+from spanwise.store._filter import parse_filter, parse_order_by
+from spanwise.store._sql import SqlTraceStore
 
 
 def _trace_records(i: int, spans_per_trace: int) -> list[SpanRecord]:

@@ -20,10 +20,9 @@ text in ``x_chunks`` pieces (request field, default 5).
 from __future__ import annotations
 
 import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from fake_server import Answer, FakeServer, serve_forever
 
 # A fake API key the tests plant and then search for in every exported byte.
 CANARY_KEY = "sk-ant-canary-4b8d1e6f-do-not-leak"
@@ -50,8 +49,6 @@ ERRORS = {
     "error-529": (529, "overloaded_error", "Overloaded"),
 }
 OVERLOADED = {"type": "overloaded_error", "message": "Overloaded"}  # the mid-stream error
-
-Answer = tuple[int, str, bytes]  # status, content type, body
 
 
 def _split(text: str, pieces: int) -> list[str]:
@@ -202,67 +199,12 @@ def mock_transport() -> Any:
     return httpx.MockTransport(handler)
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that stops reading a stream early is expected here, not an error.
-        pass
-
-
-class FakeAnthropic:
+class FakeAnthropic(FakeServer):
     """``respond`` over HTTP on 127.0.0.1; keeps every request's headers and body."""
 
     def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
-                headers = dict(self.headers)
-                server.requests.append({"path": self.path, "headers": headers, "body": body})
-                if body.get("model") == "slow":
-                    time.sleep(2)
-                status, content_type, data = respond(self.path, body)
-                try:
-                    self.send_response(status)
-                    self.send_header("content-type", content_type)
-                    self.send_header("request-id", REQUEST_ID)
-                    self.send_header("content-length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-        self._server = _QuietServer(("127.0.0.1", 0), Handler)
-        self.port = self._server.server_address[1]
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def start(self) -> FakeAnthropic:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(respond, "", headers={"request-id": REQUEST_ID})
 
 
 if __name__ == "__main__":  # its own process, sharing no GIL with a benchmark
-    import signal
-    import sys
-
-    fake = FakeAnthropic().start()
-    print(fake.base_url, flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: (fake.stop(), sys.exit(0)))
-    signal.pause()
+    serve_forever(FakeAnthropic)

@@ -1,16 +1,20 @@
-"""Provider set-up, the trace data model and its translation, the store, the
-``spanwise`` OpenTelemetry exporter, the export dialects and the OTLP receiver."""
+"""spanwise.exporter: the OTel export pipeline.
+
+Provider set-up (join the application's or make one), the in-process trace assembler,
+OTLP export with its buffer and disk spool, the ``spanwise`` store exporter, the distro
+and configurator for ``opentelemetry-instrument``, and reading traces back (in-process
+and from the store). The model's types are re-exported here for convenience."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._config import get_tracking_uri, set_tracking_uri
+from spanwise.store._config import get_tracking_uri
 
 if TYPE_CHECKING:
     from ._store_exporter import SpanwiseStoreExporter
-from ._dialects import DialectSpanExporter
-from ._model import (
+from spanwise.model._dialects import DialectSpanExporter
+from spanwise.model._model import (
     Span,
     SpanEvent,
     SpanStatus,
@@ -20,6 +24,8 @@ from ._model import (
     TraceInfo,
     TraceState,
 )
+
+from ._provider import set_tracking_uri
 from ._resilient import ResilientSpanExporter
 
 __all__ = [

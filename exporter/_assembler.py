@@ -17,11 +17,10 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.trace import Span as OTelSpan
 
-from spanwise.instrumentations._safety import report_internal_error, warn_once
-
-from ._model import Trace
-from ._records import record_from_otel
-from ._translate import build_trace
+from spanwise.common._safety import report_internal_error, warn_once
+from spanwise.model._model import Trace
+from spanwise.model._records import record_from_otel
+from spanwise.model._translate import build_trace
 
 __all__ = ["TraceAssembler"]
 

@@ -18,13 +18,14 @@ from opentelemetry.sdk import _configuration  # pyright: ignore[reportPrivateUsa
 from opentelemetry.sdk._configuration import _OTelSDKConfigurator  # pyright: ignore[reportPrivateUsage]
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
-from spanwise.instrumentations._safety import warn_once
+from spanwise.common._safety import warn_once
 
 __all__ = ["SpanwiseConfigurator"]
 
 
 def _export_processor(dialect: str) -> Any:
-    from ._dialects import DialectSpanExporter
+    from spanwise.model._dialects import DialectSpanExporter
+
     from ._resilient import ResilientSpanExporter
     from ._spool import spool_from_env
     from ._store_exporter import SpanwiseStoreExporter
@@ -43,7 +44,7 @@ class SpanwiseConfigurator(_OTelSDKConfigurator):
     """The SDK configurator under spanwise's name, plus the export dialect."""
 
     def _configure(self, **kwargs: Any) -> None:
-        from ._dialects import resolve_dialect
+        from spanwise.model._dialects import resolve_dialect
 
         try:
             dialect = resolve_dialect()

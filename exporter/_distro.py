@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
 
-from spanwise.instrumentations._safety import logger, raise_internal_errors, warn_once
+from spanwise.common._safety import logger, raise_internal_errors, warn_once
 
 __all__ = ["ALLOW_PEERS_ENV", "SpanwiseDistro", "skip_reason"]
 

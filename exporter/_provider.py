@@ -16,7 +16,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
@@ -24,17 +24,15 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import Span as OTelSpan
 
-from spanwise.instrumentations._content import content_settings, describe
-from spanwise.instrumentations._safety import logger, warn_once
+from spanwise.common._content import content_settings, describe
+from spanwise.common._safety import logger, warn_once
+from spanwise.instrumentations._tracer import set_pipeline_hooks
+from spanwise.store._config import get_tracking_uri, normalize_uri, set_uri
 
 from ._assembler import TraceAssembler
-from ._config import get_tracking_uri
 from ._resilient import ResilientSpanExporter
 from ._spool import spool_from_env
-from ._store._writer import StoreWriter
-
-if TYPE_CHECKING:
-    from ._store._sql import SqlTraceStore
+from ._stores import exporters_active, get_store, store_exporter_active, writer
 
 __all__ = [
     "assembler",
@@ -42,73 +40,19 @@ __all__ = [
     "flush",
     "get_store",
     "local_root_span",
+    "set_tracking_uri",
     "store_exporter_active",
     "writer",
 ]
 
 _lock = threading.RLock()
 _attached: set[int] = set()
-_stores: dict[str, SqlTraceStore] = {}
-# URI -> why it could not be opened; writes skip it (once logged), reads raise.
-_store_broken: dict[str, Exception] = {}
-# Set while a SpanwiseStoreExporter is in a pipeline: it writes the store itself.
-_exporters_active = 0
-
-
-def get_store(*, for_read: bool = False) -> SqlTraceStore | None:
-    """The store at the current tracking URI (opened once per URI), or None for memory only.
-
-    A store that cannot be opened is reported once and then skipped by writes; reads
-    (``for_read``) raise, since answering from memory would silently omit traces.
-    """
-    uri = get_tracking_uri()
-    if uri is None:
-        return None
-    broken = _store_broken.get(uri)
-    if broken is not None:
-        if for_read:
-            raise RuntimeError(f"The trace store at {uri} cannot be opened: {broken}") from broken
-        return None
-    with _lock:
-        store = _stores.get(uri)
-        if store is None:
-            try:
-                from ._store._sql import SqlTraceStore
-
-                store = _stores[uri] = SqlTraceStore(uri)
-            except Exception as exc:
-                _store_broken[uri] = exc
-                warn_once(
-                    "store:open:" + uri,
-                    "spanwise: cannot open the trace store at %s (%s: %s); traces stay in "
-                    "memory only",
-                    uri,
-                    type(exc).__name__,
-                    exc,
-                )
-                raise
-        return store
-
-
-def _writer_store() -> SqlTraceStore | None:
-    if _exporters_active:
-        return None
-    return get_store()
-
-
-writer = StoreWriter(_writer_store)
 assembler = TraceAssembler(writer.submit)
-
-
-def store_exporter_active(delta: int) -> None:
-    global _exporters_active
-    with _lock:
-        _exporters_active += delta
 
 
 def _in_dialect(exporter: SpanExporter) -> SpanExporter:
     """``exporter`` writing the dialect ``SPANWISE_EXPORT_DIALECT`` asks for."""
-    from ._dialects import DialectSpanExporter, resolve_dialect
+    from spanwise.model._dialects import DialectSpanExporter, resolve_dialect
 
     try:
         dialect = resolve_dialect()
@@ -206,9 +150,17 @@ def local_root_span(span: OTelSpan) -> OTelSpan:
     return root if root is not None else span
 
 
+def set_tracking_uri(uri: str | Path) -> None:
+    """Store traces at ``uri`` from now on (traces already written stay where they are)."""
+    text = str(uri)
+    normalize_uri(text)  # validate before changing anything
+    flush()  # traces finished before the switch go to the old store
+    set_uri(text)
+
+
 def flush(timeout: float = 30.0) -> bool:
     """Write every finished trace to the store now."""
-    if _exporters_active:
+    if exporters_active():
         # The store is written by a `spanwise` exporter in the pipeline (behind a batch
         # processor): flush the pipeline, or a search could miss the last traces.
         force_flush = getattr(trace.get_tracer_provider(), "force_flush", None)
@@ -280,3 +232,7 @@ def _flush_forked_workers() -> None:
 
 
 _flush_forked_workers()
+
+
+# The lower layers' way up: the manual API's tracer and local roots come from here.
+set_pipeline_hooks(ensure_provider, local_root_span)

@@ -7,13 +7,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
-from ._model import Trace
+from spanwise.common._ids import format_trace_id, parse_trace_id
+from spanwise.model._model import Trace
+
 from ._provider import assembler, ensure_provider, flush, get_store
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ._filter import TraceFields
+    from spanwise.store._filter import TraceFields
 
 __all__ = ["SEARCH_COLUMNS", "get_last_active_trace_id", "get_trace", "search_traces"]
 
@@ -33,26 +35,20 @@ SEARCH_COLUMNS = (
 )
 
 
-def _parse_trace_id(trace_id: str) -> int:
-    from spanwise.instrumentations.manual._client import parse_trace_id
-
-    return parse_trace_id(trace_id)
-
-
 def get_trace(trace_id: str, *, silent: bool = False) -> Trace | None:
     """The trace with this id, from memory (right after it ends) or from the store.
 
     An unknown id raises ``LookupError`` naming where spanwise looked; with
     ``silent=True`` it returns None instead. A malformed id raises ``ValueError``.
     """
-    numeric = _parse_trace_id(trace_id)
+    numeric = parse_trace_id(trace_id)
     found = assembler.get_trace(numeric)
     if found is not None:
         return found
     flush()
     with suppress_instrumentation():
         store = get_store(for_read=True)
-        found = store.get_trace(f"tr-{numeric:032x}") if store is not None else None
+        found = store.get_trace(format_trace_id(numeric)) if store is not None else None
     if found is None and not silent:
         where = f"the store at {store.uri}" if store is not None else "no store (memory only)"
         raise LookupError(
@@ -65,7 +61,7 @@ def get_trace(trace_id: str, *, silent: bool = False) -> Trace | None:
 def get_last_active_trace_id(thread_local: bool = False) -> str | None:
     """The id of the last trace that finished in this process (or in this thread)."""
     numeric = assembler.last_trace_id(thread_local)
-    return None if numeric is None else f"tr-{numeric:032x}"
+    return None if numeric is None else format_trace_id(numeric)
 
 
 def search_traces(
@@ -80,7 +76,7 @@ def search_traces(
     DataFrame with MLflow's columns (``pip install 'spanwise[pandas]'``); ``"list"``
     gives ``Trace`` objects. A malformed filter raises ``ValueError`` saying where.
     """
-    from ._filter import matches, parse_filter, parse_order_by, sort_traces
+    from spanwise.store._filter import matches, parse_filter, parse_order_by, sort_traces
 
     if return_type not in ("pandas", "list"):
         raise ValueError(f"return_type must be 'pandas' or 'list', not {return_type!r}")
@@ -107,7 +103,7 @@ def search_traces(
 
 
 def _fields(trace: Trace) -> TraceFields:
-    from ._filter import TraceFields
+    from spanwise.store._filter import TraceFields
 
     root = trace.data.root_span
     return TraceFields(

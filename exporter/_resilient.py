@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from spanwise.instrumentations._safety import logger
+from spanwise.common._safety import logger
 
 from ._spool import Spool
 

@@ -31,7 +31,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-from spanwise.instrumentations._safety import logger
+from spanwise.common._safety import logger
 
 __all__ = ["ENV_SPOOL_DIR", "ENV_SPOOL_MB", "Spool", "spool_from_env"]
 

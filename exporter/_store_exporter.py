@@ -15,11 +15,10 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from spanwise.instrumentations._safety import logger, warn_once
-
-from ._config import normalize_uri
-from ._records import record_from_otel
-from ._store._sql import SqlTraceStore
+from spanwise.common._safety import logger, warn_once
+from spanwise.model._records import record_from_otel
+from spanwise.store._config import normalize_uri
+from spanwise.store._sql import SqlTraceStore
 
 __all__ = ["SpanwiseStoreExporter"]
 
@@ -33,7 +32,7 @@ class SpanwiseStoreExporter(SpanExporter):
     """
 
     def __init__(self, tracking_uri: str | None = None) -> None:
-        from ._provider import store_exporter_active
+        from ._stores import store_exporter_active
 
         self._uri = tracking_uri
         self._store: SqlTraceStore | None = None
@@ -46,7 +45,7 @@ class SpanwiseStoreExporter(SpanExporter):
     def _get_store(self) -> SqlTraceStore | None:
         if self._store is None:
             if self._uri is None:
-                from ._provider import get_store
+                from ._stores import get_store
 
                 self._store = get_store()
             else:
@@ -78,7 +77,7 @@ class SpanwiseStoreExporter(SpanExporter):
         if self._shutdown:
             return
         self._shutdown = True
-        from ._provider import store_exporter_active
+        from ._stores import store_exporter_active
 
         store_exporter_active(-1)
 

@@ -15,10 +15,10 @@ from opentelemetry import metrics, trace
 from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 
+from spanwise.common._safety import warn_once
 from spanwise.semconv import SCHEMA_URL
 
 from ._invocation import Metrics, Settings
-from ._safety import warn_once
 from ._tracer import _version
 from ._wrappers import Target, patch, unpatch
 

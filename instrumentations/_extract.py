@@ -1,6 +1,7 @@
 """Pure extraction helpers every library's extractors share.
 
-Tolerant field access over SDK objects and dicts alike (``get``/``items``), request
+Tolerant field access over SDK objects and dicts alike (``get``/``items``, from
+``spanwise.common``), request
 parameter rules applied only for the parameters a call passed, tool-call arguments
 decoded as the conventions ask, and response identity. No span, no patching.
 """
@@ -8,11 +9,10 @@ decoded as the conventions ask, and response identity. No span, no patching.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import Any
 
+from spanwise.common._access import get, items, tool_call_arguments
 from spanwise.semconv import GenAIAttributes as G
-
-from ._json import loads
 
 __all__ = [
     "Rule",
@@ -26,40 +26,6 @@ __all__ = [
     "stream_rule",
     "tool_call_arguments",
 ]
-
-_MISSING = object()
-
-
-def get(obj: Any, key: str, default: Any = None) -> Any:
-    """``obj[key]`` for dicts, ``obj.key`` for SDK objects; ``default`` if absent."""
-    # Hot on streams (every chunk): dicts and SDK objects first, the ABC check last.
-    if obj is None:
-        return default
-    if type(obj) is dict:
-        return cast("dict[str, Any]", obj).get(key, default)
-    value = getattr(obj, key, _MISSING)
-    if value is not _MISSING:
-        return value
-    if isinstance(obj, Mapping):
-        return cast("Mapping[str, Any]", obj).get(key, default)
-    return default
-
-
-def items(value: Any) -> list[Any]:
-    """A list field of a dict or SDK object (absent or None: empty)."""
-    if isinstance(value, (list, tuple)):
-        return list(cast("list[Any]", value))
-    return []
-
-
-def tool_call_arguments(raw: Any) -> Any:
-    """Tool-call arguments as an object when they are JSON (the convention asks so)."""
-    if isinstance(raw, str):
-        try:
-            return loads(raw)
-        except ValueError:
-            return raw
-    return raw
 
 
 def identity_attributes(response: Any) -> dict[str, Any]:

@@ -23,13 +23,13 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.metrics import Meter
 from opentelemetry.trace import Span, SpanKind, Tracer
 
+from spanwise.common._content import content_settings
+from spanwise.common._safety import report_internal_error
+from spanwise.common._serialize import dumps_wire
 from spanwise.semconv import GenAIAttributes, GenAIMetrics, OperationName, SpanType, parts
 from spanwise.semconv import SpanwiseAttributes as S
 
-from ._content import content_settings
 from ._lifecycle import SpanRun
-from ._safety import report_internal_error
-from ._serialize import dumps_wire
 
 __all__ = [
     "AGENT",
@@ -117,7 +117,9 @@ WORKFLOW = Kind(
     subject_from_name=True,
 )
 CHAIN = Kind(SpanType.CHAIN.value, None)
-RETRIEVAL = Kind(SpanType.RETRIEVER.value, OperationName.RETRIEVAL, subject=G.DATA_SOURCE_ID)
+RETRIEVAL = Kind(
+    SpanType.RETRIEVER.value, OperationName.RETRIEVAL, SpanKind.CLIENT, G.DATA_SOURCE_ID
+)
 
 _BY_SPAN_TYPE: dict[str, Kind] = {
     SpanType.LLM.value: Kind(SpanType.LLM.value, OperationName.CHAT),

@@ -18,9 +18,8 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
+from spanwise.common._safety import report_internal_error
 from spanwise.semconv import ErrorAttributes
-
-from ._safety import report_internal_error
 
 __all__ = ["NOT_ERRORS", "SpanRun"]
 

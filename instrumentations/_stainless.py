@@ -15,11 +15,11 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from spanwise.common._safety import report_internal_error
 from spanwise.semconv import GenAIAttributes, ServerAttributes, SpanwiseAttributes
 
 from ._invocation import Kind, Settings
 from ._llm import LLMCall
-from ._safety import report_internal_error
 from ._stream import AsyncStreamProxy, RawResponseProxy, StreamHandler, SyncStreamProxy
 
 __all__ = ["ProviderCache", "StainlessOperation", "is_raw", "parsed", "server_attributes"]

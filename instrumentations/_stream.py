@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import wrapt  # pyright: ignore[reportMissingTypeStubs]
 
-from ._safety import report_internal_error
+from spanwise.common._safety import report_internal_error
 
 if TYPE_CHECKING:
     from ._llm import LLMCall

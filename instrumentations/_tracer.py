@@ -1,15 +1,25 @@
-"""The tracer every spanwise span comes from, on the provider spanwise makes sure of."""
+"""The tracer every manual spanwise span comes from, on the provider spanwise makes sure of.
+
+Setting up the provider and finding a trace's local root belong to the export pipeline
+(``spanwise.exporter``), a layer above this one: it registers both as hooks when it is
+imported (importing any part of ``spanwise`` imports it), so nothing here imports upward.
+"""
 
 from __future__ import annotations
 
-from opentelemetry.trace import Tracer
+from collections.abc import Callable
+
+from opentelemetry import trace
+from opentelemetry.trace import Span, Tracer, TracerProvider
 
 from spanwise.semconv import SCHEMA_URL
 
-__all__ = ["SCOPE_NAME", "get_tracer"]
+__all__ = ["SCOPE_NAME", "get_tracer", "local_root_span", "set_pipeline_hooks"]
 
 SCOPE_NAME = "spanwise"
 _tracer: Tracer | None = None
+_ensure_provider: Callable[[], TracerProvider] = trace.get_tracer_provider
+_local_root: Callable[[Span], Span] = lambda span: span  # noqa: E731
 
 
 def _version() -> str:
@@ -21,13 +31,25 @@ def _version() -> str:
         return "0.0.0"
 
 
+def set_pipeline_hooks(
+    ensure_provider: Callable[[], TracerProvider], local_root: Callable[[Span], Span]
+) -> None:
+    """Called by the export pipeline at import: how the provider is set up (or joined) on
+    first use, and how a span's local root is found."""
+    global _ensure_provider, _local_root, _tracer
+    _ensure_provider, _local_root, _tracer = ensure_provider, local_root, None
+
+
 def get_tracer() -> Tracer:
     """spanwise's tracer; the first call sets up (or joins) the tracer provider."""
     global _tracer
     tracer = _tracer
     if tracer is None:
-        from spanwise.exporter._provider import ensure_provider
-
-        provider = ensure_provider()
+        provider = _ensure_provider()
         tracer = _tracer = provider.get_tracer(SCOPE_NAME, _version(), schema_url=SCHEMA_URL)
     return tracer
+
+
+def local_root_span(span: Span) -> Span:
+    """The local root of ``span``'s trace (``span`` itself if it is one or unknown)."""
+    return _local_root(span)

@@ -11,7 +11,7 @@ class SpanwiseAttributes:
     """``spanwise.*`` span attribute keys."""
 
     SPAN_TYPE: Final = "spanwise.span.type"
-    # JSON strings (bounded by the content limit; see spanwise.instrumentations._content).
+    # JSON strings (bounded by the content limit; see spanwise.common._content).
     SPAN_INPUTS: Final = "spanwise.span.inputs"
     SPAN_OUTPUTS: Final = "spanwise.span.outputs"
     # Set on spans that spanwise ended on the user's behalf (Client.end_trace with open children).

@@ -11,8 +11,7 @@ from __future__ import annotations
 from spanwise import entities
 from spanwise._autolog import autolog, library_modules
 from spanwise.entities import SpanType, Trace
-from spanwise.exporter._config import get_tracking_uri, set_tracking_uri
-from spanwise.exporter._provider import flush
+from spanwise.exporter._provider import flush, set_tracking_uri
 from spanwise.exporter._read import get_last_active_trace_id, get_trace, search_traces
 from spanwise.instrumentations.manual import (
     Client,
@@ -23,6 +22,7 @@ from spanwise.instrumentations.manual import (
     update_current_trace,
     with_current_context,
 )
+from spanwise.store._config import get_tracking_uri
 
 __all__ = [
     "Client",

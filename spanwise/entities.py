@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from spanwise.exporter._model import (
+from spanwise.instrumentations.manual import LiveSpan
+from spanwise.model._model import (
     Span,
     SpanEvent,
     SpanStatus,
@@ -12,7 +13,6 @@ from spanwise.exporter._model import (
     TraceInfo,
     TraceState,
 )
-from spanwise.instrumentations.manual import LiveSpan
 from spanwise.semconv import SpanType
 
 __all__ = [

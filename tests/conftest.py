@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-# spanwise's internal errors must be loud under tests (see instrumentations/_safety.py).
+# spanwise's internal errors must be loud under tests (see common/_safety.py).
 os.environ["SPANWISE_RAISE_INTERNAL_ERRORS"] = "1"
 
 import itertools
@@ -54,8 +54,9 @@ trace.set_tracer_provider(PROVIDER)
 @pytest.fixture(autouse=True)
 def _fresh_spanwise(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Each test: its own store file, empty in-memory traces, ids from 1, settings reread."""
-    from spanwise.exporter import _config, _provider
-    from spanwise.instrumentations._content import reset_content_settings
+    from spanwise.common._content import reset_content_settings
+    from spanwise.exporter import _provider
+    from spanwise.store import _config
 
     monkeypatch.setenv("SPANWISE_TRACKING_URI", str(tmp_path / "traces.db"))
     _provider.flush()

@@ -10,7 +10,7 @@ With spanwise (records prompts and completions, as MLflow's autolog does)::
 
 As a plain OpenTelemetry instrumentor (metadata only unless the environment says so)::
 
-    from spanwise.instrumentations.anthropic import AnthropicInstrumentor
+    from . import AnthropicInstrumentor
     AnthropicInstrumentor().instrument(tracer_provider=provider)
     AnthropicInstrumentor().uninstrument()
 

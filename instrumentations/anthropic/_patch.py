@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from spanwise.common._safety import report_internal_error, warn_once
 from spanwise.semconv import GenAIAttributes
 
 from .._invocation import CHAT as CHAT_KIND
 from .._invocation import in_model_call
 from .._llm import LLMCall
-from .._safety import report_internal_error, warn_once
 from .._stainless import StainlessOperation
 from .._stream import (
     AsyncStreamManagerProxy,

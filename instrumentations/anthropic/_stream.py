@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from spanwise.common._json import loads
 from spanwise.semconv import GenAIAttributes
 
-from .._json import loads
 from .._llm import LLMCall
 from .._stream import RecordingHandler
 from . import _extract as x

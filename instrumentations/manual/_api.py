@@ -12,12 +12,13 @@ from typing import Any, ParamSpec, TypeVar
 from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN
 
-from spanwise.exporter._model import PREVIEW_CHARS
+from spanwise.common._content import content_settings
+from spanwise.common._safety import report_internal_error, warn_once
+from spanwise.common._serialize import dumps_bounded
+from spanwise.model._model import PREVIEW_CHARS
 from spanwise.semconv import SpanType, SpanwiseAttributes
 
-from .._content import content_settings
-from .._safety import report_internal_error, warn_once
-from .._serialize import dumps_bounded
+from .._tracer import local_root_span
 from ._run import Run, SpanSpec, span_type_name, static_attributes
 from ._span import LiveSpan
 
@@ -87,8 +88,6 @@ def update_current_trace(
         )
         return
     try:
-        from spanwise.exporter._provider import local_root_span
-
         root = local_root_span(span)
         attrs: dict[str, str] = {}
         for key, value in (tags or {}).items():

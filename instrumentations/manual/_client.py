@@ -15,37 +15,14 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.context import Context
 
+from spanwise.common._ids import parse_span_id, parse_trace_id
+from spanwise.common._safety import logger
 from spanwise.semconv import SpanType, SpanwiseAttributes
 
-from .._safety import logger
 from ._run import Run, SpanSpec, span_type_name, static_attributes
 from ._span import LiveSpan, to_status
 
 __all__ = ["Client", "parse_span_id", "parse_trace_id"]
-
-
-def parse_trace_id(trace_id: object) -> int:
-    """``tr-<32 hex>`` or ``<32 hex>`` to the OTel integer id; ValueError otherwise."""
-    text = trace_id.removeprefix("tr-") if isinstance(trace_id, str) else ""
-    try:
-        if len(text) != 32:
-            raise ValueError
-        value = int(text, 16)
-    except ValueError:
-        raise ValueError(
-            f"Invalid trace_id {trace_id!r}: expected 'tr-' followed by 32 hex digits"
-        ) from None
-    return value
-
-
-def parse_span_id(span_id: object) -> int:
-    """16 hex digits to the OTel integer id; ValueError otherwise."""
-    try:
-        if not isinstance(span_id, str) or len(span_id) != 16:
-            raise ValueError
-        return int(span_id, 16)
-    except ValueError:
-        raise ValueError(f"Invalid span_id {span_id!r}: expected 16 hex digits") from None
 
 
 @dataclass(slots=True)

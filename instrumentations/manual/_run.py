@@ -17,6 +17,9 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Status, StatusCode
 
+from spanwise.common._content import content_settings
+from spanwise.common._safety import report_internal_error
+from spanwise.common._serialize import dumps_bounded
 from spanwise.semconv import (
     ExceptionAttributes,
     GenAIAttributes,
@@ -25,11 +28,8 @@ from spanwise.semconv import (
     SpanwiseEvents,
 )
 
-from .._content import content_settings
 from .._invocation import kind_for_span_type
 from .._lifecycle import SpanRun
-from .._safety import report_internal_error
-from .._serialize import dumps_bounded
 from .._tracer import get_tracer
 from ._span import LiveSpan, content_key, set_content, to_attribute_value
 

@@ -9,31 +9,20 @@ from opentelemetry.trace import Span as OTelSpan
 from opentelemetry.trace import Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
+from spanwise.common._content import content_settings
+from spanwise.common._ids import format_span_id, format_trace_id
+from spanwise.common._serialize import dumps_bounded
 from spanwise.semconv import GenAIAttributes, SpanType, SpanwiseAttributes
-
-from .._content import content_settings
-from .._serialize import dumps_bounded
 
 __all__ = [
     "LiveSpan",
     "content_key",
-    "format_span_id",
-    "format_trace_id",
     "set_content",
     "to_attribute_value",
     "to_status",
 ]
 
 _PRIMITIVES = (str, bool, int, float)
-
-
-def format_trace_id(trace_id: int) -> str:
-    """MLflow-style trace id: ``tr-`` and 32 hex digits."""
-    return f"tr-{trace_id:032x}"
-
-
-def format_span_id(span_id: int) -> str:
-    return f"{span_id:016x}"
 
 
 def to_attribute_value(value: object, max_bytes: int) -> AttributeValue:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from spanwise.exporter._store._sql import SqlTraceStore
+from spanwise.store._sql import SqlTraceStore
 
 from _support import clean_env, run_child
 

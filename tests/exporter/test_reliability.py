@@ -19,8 +19,8 @@ from export_support import Flaky
 from export_support import spans as _spans
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from spanwise.exporter._receiver import Receiver
 from spanwise.exporter._resilient import ResilientSpanExporter
+from spanwise.server._receiver import Receiver
 
 pytestmark = pytest.mark.slow
 

@@ -156,7 +156,7 @@ APP = """
 def test_spans_of_an_outage_survive_the_process(tmp_path: Path) -> None:
     """A process ends 300 spans while the backend is down and exits; the next process
     using the spool sends them once the backend is up."""
-    from spanwise.exporter._receiver import Receiver
+    from spanwise.server._receiver import Receiver
 
     script = tmp_path / "app.py"
     script.write_text(textwrap.dedent(APP))
@@ -200,7 +200,7 @@ def test_zero_code_otlp_export_has_the_same_buffer_and_spool(
     from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
     from spanwise.exporter._configurator import _export_processor  # pyright: ignore[reportPrivateUsage]
-    from spanwise.exporter._dialects import DialectSpanExporter
+    from spanwise.model._dialects import DialectSpanExporter
 
     monkeypatch.setenv("SPANWISE_EXPORT_SPOOL_DIR", str(tmp_path / "spool"))
     processor = _export_processor("mlflow")(

@@ -95,7 +95,7 @@ def test_update_current_trace_from_any_depth(exporter: InMemorySpanExporter) -> 
 
 
 def test_update_current_trace_outside_a_trace_warns(caplog: pytest.LogCaptureFixture) -> None:
-    from spanwise.instrumentations import _safety
+    from spanwise.common import _safety
 
     _safety._seen.discard("warn:update_current_trace")
     with caplog.at_level(logging.WARNING, logger="spanwise"):

@@ -319,7 +319,7 @@ def test_internal_error_never_breaks_the_call(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from spanwise.instrumentations import _safety
+    from spanwise.common import _safety
     from spanwise.instrumentations.manual import _run
 
     def broken_tracer() -> Any:

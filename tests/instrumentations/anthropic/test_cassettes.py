@@ -285,7 +285,7 @@ def test_recorded_traffic(
     exporter: InMemorySpanExporter,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from spanwise.instrumentations._content import reset_content_settings
+    from spanwise.common._content import reset_content_settings
 
     monkeypatch.setenv("SPANWISE_MAX_CONTENT_BYTES", MAX_CONTENT_BYTES)
     # Content is compared: no environment may turn it off or cut it shorter.

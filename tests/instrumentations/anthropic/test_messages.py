@@ -209,7 +209,7 @@ def test_images_and_system_blocks(client: Any, exporter: InMemorySpanExporter) -
 def test_a_huge_image_is_bounded(
     client: Any, exporter: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from spanwise.instrumentations._content import reset_content_settings
+    from spanwise.common._content import reset_content_settings
 
     monkeypatch.setenv("SPANWISE_MAX_CONTENT_BYTES", "4096")
     reset_content_settings()

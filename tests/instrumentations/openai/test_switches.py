@@ -78,7 +78,7 @@ def test_plain_instrumentor_records_metadata_only(
     try:
         _create(plain_client)
         monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true")
-        from spanwise.instrumentations._content import reset_content_settings
+        from spanwise.common._content import reset_content_settings
 
         reset_content_settings()
         _create(plain_client)

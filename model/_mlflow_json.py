@@ -1,0 +1,240 @@
+"""MLflow's trace JSON shape (MLflow 3 ``Trace.to_dict``), both ways.
+
+Spans: ids base64 (OTLP JSON style), times in ns, status codes ``STATUS_CODE_*``, and
+every attribute value JSON-encoded, with MLflow's keys ``mlflow.traceRequestId``,
+``mlflow.spanType``, ``mlflow.spanInputs`` and ``mlflow.spanOutputs``. Trace info: the
+request time as an RFC 3339 string, the duration as ``execution_duration_ms``.
+Reading also accepts hex ids and integer times, so hand-written JSON works.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as _dt
+import json
+from collections.abc import Mapping
+from typing import Any, Protocol, cast
+
+from spanwise.semconv import SpanType
+
+from ._basics import SpanEvent, SpanStatus, SpanStatusCode, TraceState
+
+
+# What these read of the model's Span and TraceInfo (the model's classes call these
+# functions; the functions never need the classes).
+class _Span(Protocol):
+    trace_id: str
+    span_id: str
+    parent_id: str | None
+    name: str
+    start_time_ns: int
+    end_time_ns: int | None
+    status: SpanStatus
+    span_type: str
+    inputs: Any
+    outputs: Any
+    attributes: dict[str, Any]
+    events: list[SpanEvent]
+
+
+class _TraceInfo(Protocol):
+    trace_id: str
+    request_time: int
+    state: TraceState
+    execution_duration: int | None
+    trace_metadata: dict[str, str]
+    tags: dict[str, str]
+    assessments: list[Any]
+
+
+__all__ = ["info_fields", "info_to_dict", "span_fields", "span_to_dict"]
+
+REQUEST_ID = "mlflow.traceRequestId"
+SPAN_TYPE = "mlflow.spanType"
+SPAN_INPUTS = "mlflow.spanInputs"
+SPAN_OUTPUTS = "mlflow.spanOutputs"
+_LIFTED = (REQUEST_ID, SPAN_TYPE, SPAN_INPUTS, SPAN_OUTPUTS)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _loads(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _b64(value: str, size: int) -> str:
+    return base64.b64encode(int(value, 16).to_bytes(size, "big")).decode("ascii")
+
+
+def _hex_id(value: Any, size: int, what: str) -> str:
+    """An id from JSON: base64 of ``size`` bytes, or hex (with or without ``tr-``)."""
+    text = str(value).removeprefix("tr-")
+    if len(text) == size * 2:
+        try:
+            return f"{int(text, 16):0{size * 2}x}"
+        except ValueError:
+            pass
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != size:
+        raise ValueError(f"Invalid {what} {value!r} in trace JSON: expected base64 or hex")
+    return raw.hex()
+
+
+def span_to_dict(span: _Span) -> dict[str, Any]:
+    attributes = {key: _dumps(value) for key, value in span.attributes.items()}
+    attributes[REQUEST_ID] = _dumps(span.trace_id)
+    attributes[SPAN_TYPE] = _dumps(span.span_type)
+    if span.inputs is not None:
+        attributes[SPAN_INPUTS] = _dumps(span.inputs)
+    if span.outputs is not None:
+        attributes[SPAN_OUTPUTS] = _dumps(span.outputs)
+    return {
+        "trace_id": _b64(span.trace_id.removeprefix("tr-"), 16),
+        "span_id": _b64(span.span_id, 8),
+        "parent_span_id": None if span.parent_id is None else _b64(span.parent_id, 8),
+        "name": span.name,
+        "start_time_unix_nano": span.start_time_ns,
+        "end_time_unix_nano": span.end_time_ns,
+        "events": [
+            {"name": e.name, "time_unix_nano": e.timestamp, "attributes": dict(e.attributes)}
+            for e in span.events
+        ],
+        "status": {
+            "code": f"STATUS_CODE_{span.status.status_code.value}",
+            "message": span.status.description,
+        },
+        "attributes": attributes,
+        "links": [],
+    }
+
+
+def _status(value: Any) -> SpanStatus:
+    data = _mapping(value)
+    code = str(data.get("code") or "UNSET").upper().removeprefix("STATUS_CODE_")
+    try:
+        status_code = SpanStatusCode(code)
+    except ValueError:
+        raise ValueError(f"Invalid span status code {data.get('code')!r} in trace JSON") from None
+    return SpanStatus(status_code, str(data.get("message") or ""))
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else {}
+
+
+def span_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A span's fields (``Span(**fields)``) from its MLflow JSON."""
+    try:
+        raw: dict[str, Any] = _mapping(data.get("attributes"))
+        attributes = {key: _loads(value) for key, value in raw.items()}
+        trace_id = "tr-" + _hex_id(data["trace_id"], 16, "trace_id")
+        parent = data.get("parent_span_id") or data.get("parent_id")
+        end = data.get("end_time_unix_nano")
+        span_type = attributes.get(SPAN_TYPE)
+        inputs, outputs = attributes.get(SPAN_INPUTS), attributes.get(SPAN_OUTPUTS)
+        for key in _LIFTED:
+            attributes.pop(key, None)
+        return dict(
+            trace_id=trace_id,
+            span_id=_hex_id(data["span_id"], 8, "span_id"),
+            parent_id=None if not parent else _hex_id(parent, 8, "parent_span_id"),
+            name=str(data["name"]),
+            start_time_ns=int(data["start_time_unix_nano"]),
+            end_time_ns=None if end in (None, "", 0) else int(end),
+            status=_status(data.get("status")),
+            span_type=str(span_type) if span_type else SpanType.UNKNOWN.value,
+            inputs=inputs,
+            outputs=outputs,
+            attributes=attributes,
+            events=[
+                SpanEvent(
+                    str(e["name"]),
+                    int(e.get("time_unix_nano") or 0),
+                    _mapping(e.get("attributes")),
+                )
+                for e in map(_mapping, data.get("events") or [])
+            ],
+        )
+    except KeyError as exc:
+        raise ValueError(f"Invalid span in trace JSON: missing {exc.args[0]!r}") from None
+    except (TypeError, AttributeError) as exc:
+        raise ValueError(f"Invalid span in trace JSON: {exc}") from None
+
+
+def _rfc3339(ms: int) -> str:
+    moment = _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def _ms(value: Any) -> int:
+    if isinstance(value, (int, float)):
+        return int(value)
+    text = str(value)
+    if text.isdigit():
+        return int(text)
+    moment = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return round(moment.timestamp() * 1000)
+
+
+def info_to_dict(info: _TraceInfo) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "trace_id": info.trace_id,
+        # spanwise traces live in no MLflow experiment.
+        "trace_location": {"type": "TRACE_LOCATION_TYPE_UNSPECIFIED"},
+        "request_time": _rfc3339(info.request_time),
+        "state": info.state.value,
+        "trace_metadata": dict(info.trace_metadata),
+        "tags": dict(info.tags),
+        "assessments": list(info.assessments),
+    }
+    if info.execution_duration is not None:
+        out["execution_duration_ms"] = info.execution_duration
+    for key in ("request_preview", "response_preview", "client_request_id"):
+        value = getattr(info, key)
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def _duration_ms(data: Mapping[str, Any]) -> int | None:
+    if data.get("execution_duration_ms") is not None:
+        return int(data["execution_duration_ms"])
+    value = data.get("execution_duration")
+    if value is None:
+        return None
+    if isinstance(value, str) and value.endswith("s"):  # protobuf Duration JSON
+        return round(float(value[:-1]) * 1000)
+    return int(value)
+
+
+def info_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A trace info's fields (``TraceInfo(**fields)``) from its MLflow JSON."""
+    try:
+        state = str(data.get("state") or data.get("status") or "OK").upper()
+        return dict(
+            trace_id=str(data.get("trace_id") or data.get("request_id") or data["trace_id"]),
+            request_time=_ms(data.get("request_time", data.get("timestamp_ms", 0))),
+            state=TraceState(state if state != "UNSET" else "OK"),
+            execution_duration=_duration_ms(data),
+            request_preview=data.get("request_preview"),
+            response_preview=data.get("response_preview"),
+            client_request_id=data.get("client_request_id"),
+            trace_metadata={k: str(v) for k, v in _mapping(data.get("trace_metadata")).items()},
+            tags={k: str(v) for k, v in _mapping(data.get("tags")).items()},
+            assessments=list(data.get("assessments") or []),
+        )
+    except KeyError as exc:
+        raise ValueError(f"Invalid trace info in trace JSON: missing {exc.args[0]!r}") from None
+    except ValueError as exc:
+        raise ValueError(f"Invalid trace info in trace JSON: {exc}") from None

@@ -1,0 +1,1 @@
+"""spanwise.server: ``spanwise server`` (the OTLP receiver) and the ``spanwise`` command."""

@@ -1,0 +1,276 @@
+"""The ``spanwise`` command: an OTLP receiver and the trace store from the shell.
+
+    spanwise server [--host H] [--http-port P] [--grpc-port P] [--token T]
+    spanwise traces list [--filter F] [--max-results N] [--order-by X]
+    spanwise traces show TRACE_ID
+    spanwise traces export [--filter F] [--max-results N] [--output FILE]
+
+Every command reads the store at ``--tracking-uri`` (default: ``SPANWISE_TRACKING_URI``,
+else ``./spanwise.db``). Errors are one line on stderr and a non-zero exit status:
+1 when the work failed, 2 for a bad command line (argparse's convention).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, TextIO
+
+from spanwise.common._ids import format_trace_id, parse_trace_id
+
+if TYPE_CHECKING:
+    from spanwise.store._sql import SqlTraceStore
+
+__all__ = ["main"]
+
+_PAGE = 200  # traces loaded at a time by `traces export`
+
+
+class CommandError(Exception):
+    """A failure to report as one line (no traceback)."""
+
+
+def _store(uri: str | None) -> SqlTraceStore:
+    from spanwise.store._config import get_tracking_uri, normalize_uri
+    from spanwise.store._sql import SqlTraceStore
+
+    try:
+        resolved = normalize_uri(uri) if uri else get_tracking_uri()
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    if resolved is None:
+        raise CommandError("no trace store: the tracking URI is 'none' (memory only)")
+    try:
+        return SqlTraceStore(resolved)
+    except Exception as exc:
+        raise CommandError(f"cannot open the trace store at {resolved}: {exc}") from exc
+
+
+# -- server ------------------------------------------------------------------------------
+
+
+def _server(args: argparse.Namespace) -> int:
+    from ._receiver import Receiver
+
+    store = _store(args.tracking_uri)
+    token = args.token or os.environ.get("SPANWISE_SERVER_TOKEN") or None
+    receiver = Receiver(
+        store.write_records,
+        host=args.host,
+        http_port=None if args.http_port < 0 else args.http_port,
+        grpc_port=None if args.grpc_port < 0 else args.grpc_port,
+        token=token,
+        max_bytes=args.max_bytes,
+    )
+    try:
+        receiver.start()
+    except OSError as exc:
+        raise CommandError(f"cannot listen on {args.host}: {exc}") from exc
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
+    where: list[str] = []
+    if receiver.http_port is not None:
+        where.append(f"OTLP/HTTP http://{args.host}:{receiver.http_port}/v1/traces")
+    if receiver.grpc_port is not None:
+        where.append(f"OTLP/gRPC {args.host}:{receiver.grpc_port}")
+    print(
+        f"spanwise server: {', '.join(where)} -> {store.uri}"
+        + (" (bearer token required)" if token else ""),
+        flush=True,
+    )
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        receiver.stop()
+        store.close()
+        stats = receiver.stats
+        print(
+            f"spanwise server: stopped; {stats.spans} spans stored from {stats.requests} "
+            f"requests, {stats.rejected_spans} spans rejected, {stats.bad_requests} bad "
+            f"requests",
+            flush=True,
+        )
+    return 0
+
+
+# -- traces ------------------------------------------------------------------------------
+
+
+def _search_ids(store: SqlTraceStore, args: argparse.Namespace) -> list[str]:
+    from spanwise.store._filter import parse_filter, parse_order_by
+
+    try:
+        comparisons = parse_filter(args.filter)
+        order = parse_order_by(args.order_by)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    return store.search_ids(comparisons, order, args.max_results)
+
+
+def _list(args: argparse.Namespace, out: TextIO) -> int:
+    store = _store(args.tracking_uri)
+    try:
+        traces = store.load(_search_ids(store, args))
+    finally:
+        store.close()
+    rows = [("TRACE ID", "STATE", "STARTED (UTC)", "DURATION", "SPANS", "NAME", "TAGS")]
+    for trace in traces:
+        info = trace.info
+        root = trace.data.root_span
+        started = datetime.fromtimestamp(info.request_time / 1000, tz=timezone.utc)
+        duration = "-" if info.execution_duration is None else f"{info.execution_duration} ms"
+        tags = ",".join(f"{k}={v}" for k, v in sorted(info.tags.items()))
+        rows.append(
+            (
+                info.trace_id,
+                info.state.value,
+                started.strftime("%Y-%m-%d %H:%M:%S"),
+                duration,
+                str(len(trace.data.spans)),
+                "" if root is None else root.name,
+                tags,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        out.write("  ".join([*cells, row[-1]]).rstrip() + "\n")
+    if len(rows) == 1:
+        out.write("(no traces)\n")
+    return 0
+
+
+def _show(args: argparse.Namespace, out: TextIO) -> int:
+    from spanwise.model._model import render_tree
+
+    try:
+        trace_id = format_trace_id(parse_trace_id(args.trace_id))
+    except ValueError as exc:
+        print(f"spanwise: {exc}", file=sys.stderr)
+        return 2
+    store = _store(args.tracking_uri)
+    try:
+        trace = store.get_trace(trace_id)
+    finally:
+        store.close()
+    if trace is None:
+        raise CommandError(f"no trace {trace_id} in the store")
+    out.write(render_tree(trace) + "\n")
+    return 0
+
+
+def _export(args: argparse.Namespace, out: TextIO) -> int:
+    store = _store(args.tracking_uri)
+    target: TextIO = out
+    try:
+        ids = _search_ids(store, args)
+        if args.output not in (None, "-"):
+            try:
+                target = open(args.output, "w", encoding="utf-8")  # noqa: SIM115
+            except OSError as exc:
+                raise CommandError(f"cannot write {args.output}: {exc}") from None
+        progress = _Progress(len(ids))
+        for start in range(0, len(ids), _PAGE):
+            for trace in store.load(ids[start : start + _PAGE]):
+                target.write(trace.to_json() + "\n")
+            progress.update(min(start + _PAGE, len(ids)))
+        progress.done()
+    finally:
+        store.close()
+        if target is not out:
+            target.close()
+    return 0
+
+
+class _Progress:
+    """``exported N/M traces`` on stderr: live on a terminal, a final line otherwise."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.live = sys.stderr.isatty()
+        self._last = 0.0
+
+    def update(self, done: int) -> None:
+        now = time.monotonic()
+        if self.live and now - self._last > 0.2:
+            self._last = now
+            sys.stderr.write(f"\rexported {done}/{self.total} traces")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        sys.stderr.write(("\r" if self.live else "") + f"exported {self.total} traces\n")
+
+
+# -- entry point -------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spanwise", description="spanwise: OTLP receiver and trace store"
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--tracking-uri",
+        help="the trace store (sqlite:///path, postgresql://..., a file path); default: "
+        "SPANWISE_TRACKING_URI or ./spanwise.db",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    server = commands.add_parser("server", parents=[common], help="run an OTLP receiver")
+    server.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    server.add_argument("--http-port", type=int, default=4318, help="OTLP/HTTP; -1 disables")
+    server.add_argument("--grpc-port", type=int, default=4317, help="OTLP/gRPC; -1 disables")
+    server.add_argument(
+        "--token", help="require 'Authorization: Bearer TOKEN' (or SPANWISE_SERVER_TOKEN)"
+    )
+    server.add_argument(
+        "--max-bytes", type=int, default=32 * 1024 * 1024, help="largest request accepted"
+    )
+
+    traces = commands.add_parser("traces", help="read the trace store")
+    actions = traces.add_subparsers(dest="action", required=True)
+    search = argparse.ArgumentParser(add_help=False)
+    search.add_argument("--filter", help="MLflow filter syntax, e.g. \"tags.env = 'prod'\"")
+    search.add_argument("--order-by", action="append", help="e.g. 'timestamp_ms DESC'")
+    list_ = actions.add_parser("list", parents=[common, search], help="list traces")
+    list_.add_argument("--max-results", type=int, default=50)
+    show = actions.add_parser("show", parents=[common], help="a trace as a tree")
+    show.add_argument("trace_id", help="tr-<32 hex> or the 32 hex digits")
+    export = actions.add_parser(
+        "export", parents=[common, search], help="traces as JSON lines (Trace.to_json)"
+    )
+    export.add_argument("--max-results", type=int, default=None)
+    export.add_argument("--output", "-o", help="file to write (default: stdout)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "server":
+            return _server(args)
+        handlers = {"list": _list, "show": _show, "export": _export}
+        return handlers[args.action](args, sys.stdout)
+    except CommandError as exc:
+        print(f"spanwise: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `spanwise traces export | head`
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
