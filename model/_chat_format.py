@@ -116,19 +116,17 @@ def tool_definitions(tools: Any) -> list[dict[str, Any]]:
     for tool in items(tools):
         # Chat Completions nest the function; the Responses API puts it at the top.
         function = get(tool, "function") or (tool if get(tool, "type") == "function" else None)
-        if function is None:
-            out.append(
-                {"type": str(get(tool, "type", "unknown")), "name": str(get(tool, "name", ""))}
-            )
+        if function is None:  # a built-in tool (web search, file search...): named by type
+            kind = str(get(tool, "type", "unknown"))
+            out.append(parts.tool_definition(str(get(tool, "name", "")), kind=kind))
             continue
-        definition: dict[str, Any] = {"type": "function", "name": str(get(function, "name", ""))}
-        description = get(function, "description")
-        if description is not None:
-            definition["description"] = description
-        parameters = get(function, "parameters")
-        if parameters is not None:
-            definition["parameters"] = parameters
-        out.append(definition)
+        out.append(
+            parts.tool_definition(
+                str(get(function, "name", "")),
+                get(function, "description"),
+                get(function, "parameters"),
+            )
+        )
     return out
 
 

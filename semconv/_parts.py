@@ -33,6 +33,7 @@ __all__ = [
     "text",
     "tool_call",
     "tool_call_response",
+    "tool_definition",
     "uri",
 ]
 
@@ -188,6 +189,18 @@ def file(modality: Modality, file_id: str, mime_type: str | None = None) -> File
 
 def generic(kind: str) -> GenericPart:
     return {"type": kind}
+
+
+def tool_definition(
+    name: str, description: Any = None, parameters: Any = None, kind: str = "function"
+) -> dict[str, Any]:
+    """One entry of ``gen_ai.tool.definitions`` (description and parameters when given)."""
+    definition: dict[str, Any] = {"type": kind, "name": name}
+    if description is not None:
+        definition["description"] = description
+    if parameters is not None:
+        definition["parameters"] = parameters
+    return definition
 
 
 def chat_message(role: str, parts: list[Part], name: str | None = None) -> ChatMessage:

@@ -161,17 +161,13 @@ def tool_definitions(tools: Any) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for tool in items(tools):
         kind = get(tool, "type")
+        name = str(get(tool, "name", kind or ""))
         if kind in (None, "custom"):
-            definition: dict[str, Any] = {"type": "function", "name": str(get(tool, "name", ""))}
-            description = get(tool, "description")
-            if description is not None:
-                definition["description"] = description
-            schema = get(tool, "input_schema")
-            if schema is not None:
-                definition["parameters"] = schema
-            out.append(definition)
+            out.append(
+                parts.tool_definition(name, get(tool, "description"), get(tool, "input_schema"))
+            )
         else:  # a server tool (web_search_20250305, bash_..., ...)
-            out.append({"type": str(kind), "name": str(get(tool, "name", kind))})
+            out.append(parts.tool_definition(name, kind=str(kind)))
     return out
 
 
