@@ -85,9 +85,19 @@ def _helper_stream(is_async: bool) -> Callable[[Any, StreamHandler], Any]:
             )
             return stream
         stream._raw_stream = proxy(raw, handler)
+        if isinstance(handler, MessageStreamHandler):
+            handler.snapshot = lambda: _snapshot(stream)
         return stream
 
     return wrap
+
+
+def _snapshot(stream: Any) -> Any:
+    """The message the helper accumulated so far (None before ``message_start``)."""
+    try:
+        return stream.current_message_snapshot
+    except AssertionError:
+        return None
 
 
 class _MessageStream(_Messages):

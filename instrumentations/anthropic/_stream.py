@@ -8,8 +8,10 @@ recorded as a non-streamed message would be.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from spanwise.common._access import get
 from spanwise.common._json import loads
 from spanwise.semconv import GenAIAttributes
 
@@ -25,12 +27,19 @@ class MessageStreamHandler(RecordingHandler):
 
     def __init__(self, call: LLMCall) -> None:
         super().__init__(call)
+        # The messages.stream() helper accumulates the message itself: given its
+        # snapshot, the handler only times the first event and reads the snapshot at the
+        # end instead of accumulating a second copy.
+        self.snapshot: Callable[[], Any] | None = None
         self._message: dict[str, Any] = {}
         self._usage: dict[str, Any] = {}
         self._blocks: dict[int, dict[str, Any]] = {}
         self._json: dict[int, list[str]] = {}
 
     def _process_chunk(self, chunk: Any) -> None:
+        if self.snapshot is not None:
+            self._first()
+            return
         kind = getattr(chunk, "type", None)
         if kind == "content_block_delta":  # the common case first
             self._delta(chunk)
@@ -94,11 +103,14 @@ class MessageStreamHandler(RecordingHandler):
         return message
 
     def _record(self) -> None:
-        message = self._assembled()
+        message = self.snapshot() if self.snapshot is not None else self._assembled()
+        if message is None:  # ended before message_start
+            return
+        received = get(message, "content") or get(message, "stop_reason") is not None
         self.call.record(
             x.response_attributes(message),
             {GenAIAttributes.OUTPUT_MESSAGES: [x.output_message(message)]}
-            if self.call.capture and (message["content"] or "stop_reason" in message)
+            if self.call.capture and received
             else None,
         )
 
