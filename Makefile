@@ -9,6 +9,8 @@ DEV    := $(VENV)/.dev-installed
 # instrumentor entry points that `opentelemetry-instrument` tests must not see.
 BENCH_VENV := .venv-bench
 BENCH      := $(BENCH_VENV)/.installed
+BENCH_GENAI_VENV := .venv-bench-genai
+BENCH_GENAI      := $(BENCH_GENAI_VENV)/.installed
 # Keep the repo root off sys.path: run pytest's script, not `python -m pytest`.
 PYTEST := $(VENV)/bin/pytest
 
@@ -72,8 +74,16 @@ test-fast: $(DEV)
 demo: $(DEV)
 	cd examples && ../$(PY) openai_agent.py
 
-bench: $(BENCH)
-	$(BENCH_VENV)/bin/python benchmarks/run.py
+bench: $(BENCH) $(BENCH_GENAI)
+	SPANWISE_BENCH_GENAI_PYTHON=$(CURDIR)/$(BENCH_GENAI_VENV)/bin/python $(BENCH_VENV)/bin/python benchmarks/run.py
+
+# The official OTel Anthropic instrumentation needs opentelemetry-util-genai>=1.3b0, with
+# which the official OpenAI one pinned in the bench extra does not import: a venv of its own.
+$(BENCH_GENAI): pyproject.toml setup.py instrumentations/_registry.py
+	test -x $(BENCH_GENAI_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_GENAI_VENV)
+	$(BENCH_GENAI_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BENCH_GENAI_VENV)/bin/python -m pip install -q -e '.[anthropic]' 'opentelemetry-instrumentation-genai-anthropic==1.3b0'
+	touch $@
 
 # pyright cannot follow setuptools' package-dir import hook: give it a symlink tree
 # laid out like the installed package.
@@ -85,4 +95,4 @@ lint: $(DEV)
 	$(VENV)/bin/pyright
 
 clean:
-	rm -rf $(VENV) $(OLDEST) $(PEERS) $(BENCH_VENV) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) $(OLDEST) $(PEERS) $(BENCH_VENV) $(BENCH_GENAI_VENV) build dist *.egg-info .pytest_cache

@@ -76,6 +76,9 @@ EXTRAS: dict[str, list[str]] = {
         "opentelemetry-instrumentation-openai-v2==2.4b0",
         "opentelemetry-util-genai==1.1b0",
         "httpx",
+        # Anthropic peers (bench_anthropic.py), beside anthropic 2.x.
+        "opentelemetry-instrumentation-anthropic==0.62.4",
+        "openinference-instrumentation-anthropic==3.1.0",
     ],
 }
 

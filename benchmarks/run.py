@@ -34,6 +34,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 def main() -> None:
     import bench_receiver
 
+    import bench_anthropic
     import bench_openai
     import bench_store
     import bench_tracing
@@ -44,6 +45,9 @@ def main() -> None:
         "Store": [bench_store.ingest(), bench_store.pipeline(), *bench_store.search()],
         "Receiver and translation-in": bench_receiver.run(),
         "OpenAI: latency added per call (local server, content capture on)": bench_openai.run(),
+        "Anthropic: latency added per call (in-process transport, content capture on)": (
+            bench_anthropic.run()
+        ),
     }
     out = [f"Python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}"]
     for title, rows in sections.items():
