@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from _harness import pass_through
+
 Toggle = tuple[Callable[[], None], Callable[[], None]]
 
 MODEL = "claude-sonnet-4-5"  # the model every case asks for
@@ -65,24 +67,6 @@ def _yardstick() -> Toggle:
     helper_end = stream_end
     tracer = trace.get_tracer("sdk-span-only")
 
-    class PassThrough(wrapt.ObjectProxy):  # type: ignore[misc]
-        def __init__(self, stream: Any, span: Any) -> None:
-            super().__init__(stream)  # pyright: ignore[reportUnknownMemberType]
-            self._self_span = span
-            self._self_next = stream.__next__
-
-        def __iter__(self) -> Any:
-            return self
-
-        def __next__(self) -> Any:
-            try:
-                return self._self_next()
-            except StopIteration:
-                if self._self_span.is_recording():
-                    self._self_span.set_attributes(stream_end)
-                    self._self_span.end()
-                raise
-
     class Manager(wrapt.ObjectProxy):  # type: ignore[misc]
         def __init__(self, manager: Any, span: Any) -> None:
             super().__init__(manager)  # pyright: ignore[reportUnknownMemberType]
@@ -95,7 +79,7 @@ def _yardstick() -> Toggle:
                 stream = self.__wrapped__.__enter__()
             finally:
                 context.detach(token)
-            stream._raw_stream = PassThrough(stream._raw_stream, span)
+            stream._raw_stream = pass_through(stream._raw_stream, span, stream_end)
             return stream
 
         def __exit__(self, *exc: Any) -> Any:
@@ -118,7 +102,7 @@ def _yardstick() -> Toggle:
         finally:
             context.detach(token)
         if streams:
-            return PassThrough(result, span)
+            return pass_through(result, span, stream_end)
         span.set_attributes(tool_end if kwargs.get("tools") else end)
         span.end()
         return result

@@ -9,6 +9,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -59,3 +60,39 @@ def added(results: dict[str, Result], name: str, base: str) -> float:
     """Median over rounds of (name - base): what the variant adds per call, in us."""
     pairs = zip(results[name].per_call_us, results[base].per_call_us, strict=True)
     return statistics.median(a - b for a, b in pairs)
+
+
+def per_call(call: Callable[[], None], calls: int) -> list[float]:
+    """Each call's wall time, in microseconds."""
+    clock = time.perf_counter_ns
+    times: list[float] = []
+    for _ in range(calls):
+        start = clock()
+        call()
+        times.append((clock() - start) / 1000)
+    return times
+
+
+def pass_through(stream: Any, span: Any, end: dict[str, Any]) -> Any:
+    """The yardsticks' stream proxy: chunks pass through; exhaustion sets ``end`` on the
+    span and ends it (the least any instrumentation's stream proxy does)."""
+    import wrapt
+
+    class PassThrough(wrapt.ObjectProxy):  # type: ignore[misc]
+        def __init__(self, inner: Any) -> None:
+            super().__init__(inner)  # pyright: ignore[reportUnknownMemberType]
+            self._self_next = inner.__next__
+
+        def __iter__(self) -> Any:
+            return self
+
+        def __next__(self) -> Any:
+            try:
+                return self._self_next()
+            except StopIteration:
+                if span.is_recording():
+                    span.set_attributes(end)
+                    span.end()
+                raise
+
+    return PassThrough(stream)

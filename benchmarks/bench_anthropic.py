@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from _anthropic_yardstick import MODEL, _yardstick
+from _harness import per_call
 
 EXAMPLES = str(Path(__file__).resolve().parents[1] / "examples")
 
@@ -219,25 +220,14 @@ def pair(call: Callable[[], None], toggle: Toggle, block: int) -> tuple[float, f
     """A block of bare calls, then one with the tool on: median instrumented call minus
     median bare call, and the median bare call (us)."""
     on, off = toggle
-    bare = _per_call(call, block)
+    bare = per_call(call, block)
     on()
     try:
-        traced = _per_call(call, block)
+        traced = per_call(call, block)
     finally:
         off()
     base = statistics.median(bare)
     return statistics.median(traced) - base, base
-
-
-def _per_call(call: Callable[[], None], calls: int) -> list[float]:
-    """Each call's wall time, in microseconds."""
-    clock = time.perf_counter_ns
-    times: list[float] = []
-    for _ in range(calls):
-        start = clock()
-        call()
-        times.append((clock() - start) / 1000)
-    return times
 
 
 def _python(tool: str) -> str:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from _harness import pass_through, per_call
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 
@@ -96,23 +97,6 @@ def _sdk_span_only() -> Toggle:
     }
     tracer = trace.get_tracer("sdk-span-only")
 
-    class PassThrough(wrapt.ObjectProxy):  # type: ignore[misc]
-        def __init__(self, stream: Any, span: Any) -> None:
-            super().__init__(stream)  # pyright: ignore[reportUnknownMemberType]
-            self._self_span = span
-            self._self_next = stream.__next__
-
-        def __iter__(self) -> Any:
-            return self
-
-        def __next__(self) -> Any:
-            try:
-                return self._self_next()
-            except StopIteration:
-                self._self_span.set_attributes(end)
-                self._self_span.end()
-                raise
-
     def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
         span = tracer.start_span(
             "chat gpt-4o-mini", kind=trace.SpanKind.CLIENT, attributes=dict(start)
@@ -123,7 +107,7 @@ def _sdk_span_only() -> Toggle:
         finally:
             context.detach(token)
         if kwargs.get("stream"):
-            return PassThrough(result, span)
+            return pass_through(result, span, end)
         span.set_attributes(end)
         span.end()
         return result
@@ -220,10 +204,10 @@ def pair(call: Callable[[], None], toggle: Toggle, block: int) -> float:
     """A block of bare calls, then one with the tool on: median instrumented call minus
     median bare call (us)."""
     on, off = toggle
-    bare = _per_call(call, block)
+    bare = per_call(call, block)
     on()
     try:
-        traced = _per_call(call, block)
+        traced = per_call(call, block)
     finally:
         off()
     return statistics.median(traced) - statistics.median(bare)
@@ -293,17 +277,6 @@ def run(rounds: int = 6, pairs: int = 6, block: int = 20) -> list[dict[str, Any]
             }
         )
     return rows
-
-
-def _per_call(call: Callable[[], None], calls: int) -> list[float]:
-    """Each call's wall time, in microseconds."""
-    clock = time.perf_counter_ns
-    times: list[float] = []
-    for _ in range(calls):
-        start = clock()
-        call()
-        times.append((clock() - start) / 1000)
-    return times
 
 
 if __name__ == "__main__":

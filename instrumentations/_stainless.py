@@ -22,7 +22,14 @@ from ._invocation import Kind, Settings
 from ._llm import LLMCall
 from ._stream import AsyncStreamProxy, RawResponseProxy, StreamHandler, SyncStreamProxy
 
-__all__ = ["ProviderCache", "StainlessOperation", "is_raw", "parsed", "server_attributes"]
+__all__ = [
+    "ProviderCache",
+    "StainlessOperation",
+    "is_raw",
+    "parsed",
+    "sdk_models",
+    "server_attributes",
+]
 
 
 def server_attributes(base_url: object) -> tuple[str, dict[str, Any]]:
@@ -73,6 +80,16 @@ class ProviderCache:
         # The stored URL: the public base_url property costs more than the lookup it feeds.
         url = getattr(client, "_base_url", None) or getattr(client, "base_url", None)
         return self.attributes(url)
+
+
+def sdk_models(package: str) -> tuple[type, ...]:
+    """The SDK's response model base class (``<package>.BaseModel``), for raw detection."""
+    import importlib
+
+    try:
+        return (importlib.import_module(package).BaseModel,)
+    except (ImportError, AttributeError):  # pragma: no cover - the instrumentor needs it
+        return ()
 
 
 def is_raw(result: Any, models: tuple[type, ...]) -> bool:

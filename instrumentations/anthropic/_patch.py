@@ -18,7 +18,7 @@ from spanwise.semconv import GenAIAttributes
 from .._invocation import CHAT as CHAT_KIND
 from .._invocation import in_model_call
 from .._llm import LLMCall
-from .._stainless import StainlessOperation
+from .._stainless import StainlessOperation, sdk_models
 from .._stream import (
     AsyncStreamManagerProxy,
     AsyncStreamProxy,
@@ -32,18 +32,10 @@ from ._stream import MessageStreamHandler
 __all__ = ["MESSAGES", "MESSAGE_STREAM", "skip_native_span"]
 
 
-def _sdk_models() -> tuple[type, ...]:
-    try:
-        from anthropic import BaseModel
-    except ImportError:  # pragma: no cover - the instrumentor needs anthropic
-        return ()
-    return (BaseModel,)
-
-
 class _Messages(StainlessOperation):
     kind = CHAT_KIND
     providers = x.PROVIDERS
-    models = _sdk_models()
+    models = sdk_models("anthropic")
     site = "anthropic"
 
     def request_attributes(self, kwargs: dict[str, Any]) -> dict[str, Any]:

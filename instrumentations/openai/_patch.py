@@ -15,7 +15,7 @@ from .._invocation import CHAT as CHAT_KIND
 from .._invocation import EMBEDDINGS as EMBEDDINGS_KIND
 from .._invocation import TEXT_COMPLETION
 from .._llm import LLMCall
-from .._stainless import StainlessOperation
+from .._stainless import StainlessOperation, sdk_models
 from .._stream import StreamHandler
 from . import _extract as x
 from . import _extract_responses as xr
@@ -24,19 +24,11 @@ from ._stream_handlers import ChatStreamHandler, ResponsesStreamHandler
 __all__ = ["CHAT", "COMPLETIONS", "EMBEDDINGS", "RESPONSES", "Operation"]
 
 
-def _sdk_models() -> tuple[type, ...]:
-    try:
-        from openai import BaseModel
-    except ImportError:  # pragma: no cover - the instrumentor needs openai
-        return ()
-    return (BaseModel,)
-
-
 class Operation(StainlessOperation):
     """An OpenAI call: the Stainless layer with OpenAI's provider naming."""
 
     providers = x.PROVIDERS
-    models = _sdk_models()
+    models = sdk_models("openai")
     site = "openai"
 
 
