@@ -153,10 +153,21 @@ def _scenarios(client: Any) -> dict[str, Callable[[], None]]:
         ):
             pass
 
+    def long_stream() -> None:
+        for _ in client.chat.completions.create(
+            model="gpt-4o-mini", messages=messages, stream=True, extra_body={"x_chunks": 200}
+        ):
+            pass
+
     def tool_call() -> None:
         client.chat.completions.create(model="gpt-4o-mini", messages=messages, tools=tools)
 
-    return {"plain chat": plain, "50-chunk stream": stream, "tool call": tool_call}
+    return {
+        "plain chat": plain,
+        "50-chunk stream": stream,
+        "200-chunk stream": long_stream,
+        "tool call": tool_call,
+    }
 
 
 def _client() -> Any:

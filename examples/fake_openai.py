@@ -126,7 +126,9 @@ def _chunks(body: dict[str, Any], model: str, legacy: bool) -> list[dict[str, An
         for choice in range(int(body.get("n") or 1)):
             index = None if model == "quirks" else choice
             chunks.append(chunk(index, {"role": "assistant", "content": ""}))
-            chunks += [chunk(index, {"content": part}) for part in _split(TEXT, pieces)]
+            # One character a piece when more pieces than TEXT has characters are asked.
+            text = (TEXT * (pieces // len(TEXT) + 1))[: max(pieces, len(TEXT))]
+            chunks += [chunk(index, {"content": part}) for part in _split(text, pieces)]
             chunks.append(chunk(index, {}, "stop"))
     if (body.get("stream_options") or {}).get("include_usage"):
         chunks.append({**base, "choices": [], "usage": USAGE})
