@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
@@ -229,7 +229,6 @@ class Settings:
     metrics: Metrics | None = None
     active: bool = True
     log_traces: bool = True
-    extra: dict[str, Any] = field(default_factory=dict[str, Any])
 
     def enabled(self) -> bool:
         """Whether a call is traced now (also False inside another model call)."""
