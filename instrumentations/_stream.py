@@ -101,7 +101,8 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         self._self_handler = handler
         # Bound once: __next__ runs per chunk.
         self._self_next = wrapped.__next__
-        self._self_process = handler.process_chunk
+        # The handler's own method, guarded here: one call a chunk, not two.
+        self._self_process = handler._process_chunk  # pyright: ignore[reportPrivateUsage]
 
     def __iter__(self) -> SyncStreamProxy:
         return self
@@ -115,7 +116,10 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         except BaseException as exc:
             self._self_handler.finish(exc)
             raise
-        self._self_process(chunk)
+        try:
+            self._self_process(chunk)
+        except Exception as exc:
+            report_internal_error("stream chunk", exc)
         return chunk
 
     def __enter__(self) -> SyncStreamProxy:
@@ -148,7 +152,7 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         super().__init__(wrapped)  # pyright: ignore[reportUnknownMemberType]
         self._self_handler = handler
         self._self_anext = wrapped.__anext__
-        self._self_process = handler.process_chunk
+        self._self_process = handler._process_chunk  # pyright: ignore[reportPrivateUsage]
 
     def __aiter__(self) -> AsyncStreamProxy:
         return self
@@ -162,7 +166,10 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         except BaseException as exc:
             self._self_handler.finish(exc)
             raise
-        self._self_process(chunk)
+        try:
+            self._self_process(chunk)
+        except Exception as exc:
+            report_internal_error("stream chunk", exc)
         return chunk
 
     async def __aenter__(self) -> AsyncStreamProxy:

@@ -123,9 +123,10 @@ class ChatStreamHandler(RecordingHandler):
             content = getattr(delta, "content", None)
             if content:
                 state["text"].append(content)
-            role = getattr(delta, "role", None)
-            if role:
-                state["role"] = role
+            if state["role"] is None:  # sent once, in the first delta
+                role = getattr(delta, "role", None)
+                if role:
+                    state["role"] = role
             tool_calls = getattr(delta, "tool_calls", None)
             if tool_calls:
                 self._tool_deltas(state, tool_calls)
