@@ -11,6 +11,7 @@ extractors and stream handler.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -150,6 +151,22 @@ class StainlessOperation:
         except Exception as exc:
             report_internal_error(f"{self.site} request", exc)
             return None
+
+    async def finish_async(self, run: LLMCall, result: Any, kwargs: dict[str, Any]) -> Any:
+        """An async call's result. Behind an async ``with_raw_response`` (or streaming
+        response) ``parse()`` is a coroutine: awaited here (the SDK keeps what it parsed,
+        so the caller's own ``parse()`` gets the same object)."""
+        if self.streams(kwargs) or not is_raw(result, self.models):
+            return self.finish(run, result, kwargs, is_async=True)
+        try:
+            response = result.parse()
+            if inspect.isawaitable(response):
+                response = await response
+            self.response(run, response)
+        except Exception as exc:
+            report_internal_error(f"{self.site} response", exc)
+        run.succeed()
+        return result
 
     def finish(self, run: LLMCall, result: Any, kwargs: dict[str, Any], *, is_async: bool) -> Any:
         """The caller's result: the SDK's own object, or its stream behind a proxy."""

@@ -9,8 +9,9 @@ method still work) and never let the real stream escape: ``__enter__`` returns t
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import wrapt  # pyright: ignore[reportMissingTypeStubs]
@@ -81,13 +82,20 @@ class RecordingHandler(StreamHandler):
 
     def _on_stream_end(self) -> None:
         if not self.call.ended:  # e.g. the request of a stream manager failed
-            self._record()
+            self._record_safely()
             self.call.succeed()
 
     def _on_stream_error(self, error: BaseException) -> None:
         if not self.call.ended:
-            self._record()
+            self._record_safely()
             self.call.fail(error)
+
+    def _record_safely(self) -> None:
+        # A failure to record what arrived must not keep the span from ending.
+        try:
+            self._record()
+        except Exception as exc:
+            report_internal_error("stream record", exc)
 
 
 class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
@@ -116,10 +124,11 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         except BaseException as exc:
             self._self_handler.finish(exc)
             raise
-        try:
-            self._self_process(chunk)
-        except Exception as exc:
-            report_internal_error("stream chunk", exc)
+        if not self._self_handler._finished:  # pyright: ignore[reportPrivateUsage]
+            try:
+                self._self_process(chunk)
+            except Exception as exc:
+                report_internal_error("stream chunk", exc)
         return chunk
 
     def __enter__(self) -> SyncStreamProxy:
@@ -166,10 +175,11 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         except BaseException as exc:
             self._self_handler.finish(exc)
             raise
-        try:
-            self._self_process(chunk)
-        except Exception as exc:
-            report_internal_error("stream chunk", exc)
+        if not self._self_handler._finished:  # pyright: ignore[reportPrivateUsage]
+            try:
+                self._self_process(chunk)
+            except Exception as exc:
+                report_internal_error("stream chunk", exc)
         return chunk
 
     async def __aenter__(self) -> AsyncStreamProxy:
@@ -195,7 +205,8 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
 class RawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc]
     """A raw HTTP response whose ``parse()`` gives a stream: the stream comes back behind
     its proxy (once; later calls get the same one). Headers and the rest pass through.
-    Never parsed, the span ends when the response is garbage-collected."""
+    Never parsed, the span ends when the response is garbage-collected. An async
+    response's ``parse()`` is a coroutine: so is the proxy's."""
 
     def __init__(self, wrapped: Any, wrap_stream: Any, handler: StreamHandler) -> None:
         super().__init__(wrapped)  # pyright: ignore[reportUnknownMemberType]
@@ -204,9 +215,19 @@ class RawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         self._self_stream: Any = None
 
     def parse(self, *args: Any, **kwargs: Any) -> Any:
+        if self._self_stream is not None:
+            return self._self_stream
+        inner: Any = getattr(self, "__wrapped__")  # noqa: B009
+        parsed = inner.parse(*args, **kwargs)
+        if inspect.isawaitable(parsed):
+            return self._wrap_later(parsed)
+        self._self_stream = self._self_wrap_stream(parsed)
+        return self._self_stream
+
+    async def _wrap_later(self, parsed: Awaitable[Any]) -> Any:
+        stream = await parsed
         if self._self_stream is None:
-            inner: Any = getattr(self, "__wrapped__")  # noqa: B009
-            self._self_stream = self._self_wrap_stream(inner.parse(*args, **kwargs))
+            self._self_stream = self._self_wrap_stream(stream)
         return self._self_stream
 
     def __del__(self) -> None:
@@ -230,22 +251,28 @@ class SyncStreamManagerProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         self._self_call = call
         self._self_handler = handler
         self._self_wrap = wrap
+        self._self_entered = False
 
     def __enter__(self) -> Any:
         inner: Any = getattr(self, "__wrapped__")  # noqa: B009
+        self._self_entered = True
         with self._self_call:
             stream = inner.__enter__()
         return self._self_wrap(stream, self._self_handler)
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Any:
         inner: Any = getattr(self, "__wrapped__")  # noqa: B009
+        if exc is not None:  # first: the SDK's exit closes the stream, which ends it as OK
+            self._self_handler.finish(exc)
         try:
             return inner.__exit__(exc_type, exc, tb)
         finally:
-            self._self_handler.finish(exc)
+            self._self_handler.finish()
 
     def __del__(self) -> None:
-        self._self_handler.finish()
+        # Entered, the stream it gave ends the span (its proxy is collected with it).
+        if not self._self_entered:
+            self._self_handler.finish()
 
 
 class AsyncStreamManagerProxy(wrapt.ObjectProxy):  # type: ignore[misc]
@@ -256,19 +283,24 @@ class AsyncStreamManagerProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         self._self_call = call
         self._self_handler = handler
         self._self_wrap = wrap
+        self._self_entered = False
 
     async def __aenter__(self) -> Any:
         inner: Any = getattr(self, "__wrapped__")  # noqa: B009
+        self._self_entered = True
         with self._self_call:
             stream = await inner.__aenter__()
         return self._self_wrap(stream, self._self_handler)
 
     async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Any:
         inner: Any = getattr(self, "__wrapped__")  # noqa: B009
+        if exc is not None:  # first: the SDK's exit closes the stream, which ends it as OK
+            self._self_handler.finish(exc)
         try:
             return await inner.__aexit__(exc_type, exc, tb)
         finally:
-            self._self_handler.finish(exc)
+            self._self_handler.finish()
 
     def __del__(self) -> None:
-        self._self_handler.finish()
+        if not self._self_entered:
+            self._self_handler.finish()

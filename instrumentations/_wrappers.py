@@ -43,7 +43,8 @@ class Operation(Protocol):
 
     def finish(self, run: Any, result: Any, kwargs: dict[str, Any], *, is_async: bool) -> Any:
         """Record the result and end the run (or hand it to a stream); return what the
-        caller gets."""
+        caller gets. An operation may also have ``async def finish_async(run, result,
+        kwargs)`` for coroutine methods whose result needs awaiting to be read."""
         ...
 
 
@@ -67,6 +68,8 @@ def sync_wrapper(settings: Settings, operation: Operation, *, is_async: bool = F
 
 
 def async_wrapper(settings: Settings, operation: Operation) -> Wrapper:
+    finish_async: Callable[..., Awaitable[Any]] | None = getattr(operation, "finish_async", None)
+
     def wrapper(
         wrapped: Callable[..., Awaitable[Any]],
         instance: Any,
@@ -81,6 +84,8 @@ def async_wrapper(settings: Settings, operation: Operation) -> Wrapper:
                 return await wrapped(*args, **kwargs)
             with run:
                 result = await wrapped(*args, **kwargs)
+            if finish_async is not None:
+                return await finish_async(run, result, kwargs)
             return operation.finish(run, result, kwargs, is_async=True)
 
         return run_call()

@@ -93,7 +93,7 @@ class MessageStreamHandler(RecordingHandler):
                 raw = "".join(pieces)
                 try:
                     block["input"] = loads(raw) if raw else {}
-                except ValueError:  # cut off mid-way: keep what arrived
+                except (ValueError, RecursionError):  # cut off mid-way, or absurdly deep
                     block["input"] = raw
             content.append(block)
         message = {k: v for k, v in self._message.items() if v is not None}

@@ -232,3 +232,66 @@ async def test_async_helper_request_fails(
         async with _helper(async_client, model="error-429"):
             pytest.fail("not reached")
     assert _span(exporter).status.status_code.name == "ERROR"
+
+
+# -- found by review: async raw responses, a failing record, managers dropped or failing --
+
+
+async def test_async_raw_and_streaming_responses(
+    async_client: Any, exporter: InMemorySpanExporter
+) -> None:
+    raw = await async_client.messages.with_raw_response.create(
+        model="claude-x", max_tokens=64, messages=MESSAGES
+    )
+    message = raw.parse()
+    if hasattr(message, "__await__"):  # anthropic 2.x: a coroutine
+        message = await message
+    async with async_client.messages.with_streaming_response.create(
+        model="claude-x", max_tokens=64, messages=MESSAGES, stream=True
+    ) as response:
+        stream = await response.parse()
+        kinds = [event.type async for event in stream]
+    assert "message_stop" in kinds
+    plain, streamed = exporter.get_finished_spans()
+    assert (plain.attributes or {})["gen_ai.response.id"] == message.id
+    assert _text(plain) == _text(streamed) == TEXT
+
+
+def test_a_failing_record_still_ends_the_span(
+    client: Any, exporter: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from spanwise.instrumentations.anthropic import _extract
+
+    monkeypatch.delenv("SPANWISE_RAISE_INTERNAL_ERRORS")  # as in production
+
+    def broken(message: Any) -> Any:
+        raise RuntimeError("a spanwise bug")
+
+    monkeypatch.setattr(_extract, "response_attributes", broken)
+    list(_create(client))
+    with _helper(client) as stream:
+        stream.until_done()
+    with pytest.raises(anthropic.APIStatusError):
+        list(_create(client, model="stream-error"))
+    ok, helper, failed = exporter.get_finished_spans()
+    assert ok.status.status_code.name == helper.status.status_code.name == "UNSET"
+    assert failed.status.status_code.name == "ERROR"
+
+
+def test_helper_manager_dropped_after_enter(client: Any, exporter: InMemorySpanExporter) -> None:
+    stream = _helper(client).__enter__()  # the manager itself is collected at once
+    gc.collect()
+    assert exporter.get_finished_spans() == ()  # not ended before anything was read
+    assert "".join(stream.text_stream) == TEXT
+    assert _text(_span(exporter)) == TEXT
+
+
+def test_an_error_inside_the_helper_block_is_recorded(
+    client: Any, exporter: InMemorySpanExporter
+) -> None:
+    with pytest.raises(KeyError), _helper(client) as stream:
+        next(iter(stream.text_stream))
+        raise KeyError("the caller's bug")
+    span = _span(exporter)
+    assert span.status.status_code.name == "ERROR"
+    assert (span.attributes or {})["error.type"] == "KeyError"

@@ -152,3 +152,25 @@ def test_raw_response_stream(client: Any, exporter: InMemorySpanExporter) -> Non
     assert text == TEXT
     (span,) = exporter.get_finished_spans()
     assert _text(span) == TEXT
+
+
+async def test_async_raw_and_streaming_responses(
+    async_client: Any, exporter: InMemorySpanExporter
+) -> None:
+    """An async raw response's parse() is a coroutine: the response is read, not lost,
+    and a streamed one comes back behind the proxy (found by review)."""
+    raw = await async_client.chat.completions.with_raw_response.create(
+        model="gpt-4o-mini", messages=MESSAGES
+    )
+    completion = raw.parse()
+    if hasattr(completion, "__await__"):
+        completion = await completion
+    async with async_client.chat.completions.with_streaming_response.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True
+    ) as response:
+        stream = await response.parse()
+        text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+    assert text == TEXT
+    plain, streamed = exporter.get_finished_spans()
+    assert (plain.attributes or {})["gen_ai.response.id"] == completion.id
+    assert _text(streamed) == TEXT
