@@ -35,9 +35,9 @@ def main() -> None:
     import bench_receiver
 
     import bench_anthropic
-    import bench_stream_chunks
     import bench_openai
     import bench_store
+    import bench_stream_chunks
     import bench_tracing
 
     sections = {
