@@ -98,6 +98,29 @@ class RecordingHandler(StreamHandler):
             report_internal_error("stream record", exc)
 
 
+def _sync_step(next_chunk: Callable[[], Any], handler: StreamHandler) -> Callable[[], Any]:
+    """One chunk: the SDK's, shown to the handler (guarded), the span ended at the end."""
+    process = handler._process_chunk  # pyright: ignore[reportPrivateUsage]
+
+    def step() -> Any:
+        try:
+            chunk = next_chunk()
+        except StopIteration:
+            handler.finish()
+            raise
+        except BaseException as exc:
+            handler.finish(exc)
+            raise
+        if not handler._finished:  # pyright: ignore[reportPrivateUsage]
+            try:
+                process(chunk)
+            except Exception as exc:
+                report_internal_error("stream chunk", exc)
+        return chunk
+
+    return step
+
+
 class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
     @property
     def _inner(self) -> Any:
@@ -107,29 +130,14 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
     def __init__(self, wrapped: Any, handler: StreamHandler) -> None:
         super().__init__(wrapped)  # pyright: ignore[reportUnknownMemberType]
         self._self_handler = handler
-        # Bound once: __next__ runs per chunk.
-        self._self_next = wrapped.__next__
-        # The handler's own method, guarded here: one call a chunk, not two.
-        self._self_process = handler._process_chunk  # pyright: ignore[reportPrivateUsage]
+        # Per chunk: one attribute read on the proxy, the rest in the closure's locals.
+        self._self_step = _sync_step(wrapped.__next__, handler)
 
     def __iter__(self) -> SyncStreamProxy:
         return self
 
     def __next__(self) -> Any:
-        try:
-            chunk = self._self_next()
-        except StopIteration:
-            self._self_handler.finish()
-            raise
-        except BaseException as exc:
-            self._self_handler.finish(exc)
-            raise
-        if not self._self_handler._finished:  # pyright: ignore[reportPrivateUsage]
-            try:
-                self._self_process(chunk)
-            except Exception as exc:
-                report_internal_error("stream chunk", exc)
-        return chunk
+        return self._self_step()
 
     def __enter__(self) -> SyncStreamProxy:
         self._inner.__enter__()

@@ -84,9 +84,30 @@ class ChatStreamHandler(RecordingHandler):
         self._model: Any = None
         self._usage: Any = None
         self._choices: dict[int, dict[str, Any]] = {}
+        # (index, text pieces) of the choice the last one-choice chunk was for: most
+        # chunks are one more text delta of it, taken without the general path below.
+        self._fast: tuple[Any, list[str]] | None = None
 
     def _process_chunk(self, chunk: Any) -> None:
-        # Hot path (every chunk): builtin getattr only, state built once per choice.
+        fast = self._fast
+        if fast is not None:
+            try:
+                choices = chunk.choices
+                if len(choices) == 1 and chunk.usage is None:
+                    choice = choices[0]
+                    if choice.index == fast[0] and choice.finish_reason is None:
+                        delta = choice.delta
+                        if delta.tool_calls is None:
+                            content = delta.content
+                            if content:
+                                fast[1].append(content)
+                            return
+            except (AttributeError, TypeError):  # a field missing: the general path
+                pass
+        self._general(chunk)
+
+    def _general(self, chunk: Any) -> None:
+        # Builtin getattr only, state built once per choice.
         if type(chunk) is dict:
             chunk = _View(cast("dict[str, Any]", chunk))
         if self._first:
@@ -130,6 +151,10 @@ class ChatStreamHandler(RecordingHandler):
             tool_calls = getattr(delta, "tool_calls", None)
             if tool_calls:
                 self._tool_deltas(state, tool_calls)
+        if len(choices) == 1 and not self._legacy and type(chunk) is not _View:
+            index = getattr(choices[0], "index", None)
+            state = states[index if type(index) is int else 0]
+            self._fast = (index, state["text"])
 
     @staticmethod
     def _tool_deltas(state: dict[str, Any], deltas: Any) -> None:

@@ -174,3 +174,67 @@ async def test_async_raw_and_streaming_responses(
     plain, streamed = exporter.get_finished_spans()
     assert (plain.attributes or {})["gen_ai.response.id"] == completion.id
     assert _text(streamed) == TEXT
+
+
+def test_the_fast_path_keeps_choices_apart(exporter: InMemorySpanExporter) -> None:
+    """One-choice text chunks skip the general path: interleaved choices (n=2), a late
+    tool call, a finish reason and a usage chunk must still land where they belong."""
+    from openai.types.chat import ChatCompletionChunk
+
+    from spanwise.instrumentations._invocation import Settings
+    from spanwise.instrumentations._llm import LLMCall
+    from spanwise.instrumentations._tracer import get_tracer
+    from spanwise.instrumentations.openai._stream_handlers import ChatStreamHandler
+
+    def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> Any:
+        choice = {"index": index, "delta": delta, "finish_reason": finish}
+        return ChatCompletionChunk.model_validate(
+            {
+                "id": "c1",
+                "object": "chat.completion.chunk",
+                "created": 1,
+                "model": "m",
+                "choices": [choice],
+            }
+        )
+
+    call = LLMCall.start_call(Settings(tracer=get_tracer(), explicit=True), "chat m", {})
+    assert call is not None
+    handler = ChatStreamHandler(call)
+    tool = {
+        "index": 0,
+        "id": "t1",
+        "type": "function",
+        "function": {"name": "f", "arguments": "{}"},
+    }
+    for item in (
+        chunk(0, {"role": "assistant", "content": "A"}),
+        chunk(0, {"content": "a"}),
+        chunk(1, {"role": "assistant", "content": "B"}),
+        chunk(0, {"content": "A"}),
+        chunk(1, {"content": "b"}),
+        chunk(1, {"tool_calls": [tool]}),
+        chunk(0, {}, "stop"),
+        chunk(1, {}, "tool_calls"),
+    ):
+        handler.process_chunk(item)
+    usage = ChatCompletionChunk.model_validate(
+        {
+            "id": "c1",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": "m",
+            "choices": [],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7},
+        }
+    )
+    handler.process_chunk(usage)
+    handler.finish()
+    (span,) = exporter.get_finished_spans()
+    attrs = span.attributes or {}
+    first, second = json.loads(str(attrs["gen_ai.output.messages"]))
+    assert first["parts"] == [{"type": "text", "content": "AaA"}]
+    assert second["parts"][0] == {"type": "text", "content": "Bb"}
+    assert second["parts"][1]["type"] == "tool_call"
+    assert attrs["gen_ai.response.finish_reasons"] == ("stop", "tool_calls")
+    assert attrs["gen_ai.usage.output_tokens"] == 4
