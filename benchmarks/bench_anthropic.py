@@ -164,18 +164,13 @@ def _client() -> Any:
     import anthropic
 
     sys.path.insert(0, EXAMPLES)
-    from fake_anthropic import mock_transport
-
-    try:
-        import httpx2 as httpx  # anthropic 2.x
-    except ImportError:
-        import httpx  # type: ignore[no-redef]
+    from fake_anthropic import mock_http_client
 
     return anthropic.Anthropic(
         base_url="http://fake.local",
         api_key="sk-ant-bench",
         max_retries=0,
-        http_client=httpx.Client(transport=mock_transport()),
+        http_client=mock_http_client(),
     )
 
 

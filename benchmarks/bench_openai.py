@@ -175,18 +175,13 @@ def _client() -> Any:
     instrumentation, not loopback jitter (milliseconds)."""
     import openai
 
-    from fake_openai import mock_transport
-
-    try:
-        import httpx2 as httpx  # openai 3.x
-    except ImportError:
-        import httpx  # type: ignore[no-redef]
+    from fake_openai import mock_http_client
 
     return openai.OpenAI(
         base_url="http://fake.local/v1",
         api_key="sk-bench",
         max_retries=0,
-        http_client=httpx.Client(transport=mock_transport()),
+        http_client=mock_http_client(),
     )
 
 

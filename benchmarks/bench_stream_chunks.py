@@ -47,16 +47,9 @@ class _Replay:
 def _chunks(count: int) -> list[Any]:
     import openai
 
-    from fake_openai import mock_transport
+    from fake_openai import mock_http_client
 
-    try:
-        import httpx2 as httpx  # openai 3.x
-    except ImportError:
-        import httpx  # type: ignore[no-redef]
-
-    client = openai.OpenAI(
-        api_key="k", base_url="http://fake/v1", http_client=httpx.Client(transport=mock_transport())
-    )
+    client = openai.OpenAI(api_key="k", base_url="http://fake/v1", http_client=mock_http_client())
     return list(
         client.chat.completions.create(
             model="gpt-4o-mini",

@@ -2,7 +2,7 @@
 
 ``respond(path, body)`` is the whole behaviour, served two ways: ``FakeAnthropic`` (HTTP on
 127.0.0.1, a free port, a daemon thread; ``python fake_anthropic.py`` runs it as its own
-process) and ``mock_transport()`` (in process, for ``http_client=``). Its ``base_url`` has
+process) and ``mock_http_client()`` (in process, for ``http_client=``). Its ``base_url`` has
 no ``/v1``: the Anthropic SDK puts that in every path.
 
 Paths: ``/v1/messages`` (also ``?beta=true``), ``/v1/messages/count_tokens`` and the legacy
@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fake_server import Answer, FakeServer, serve_forever
+from fake_server import Answer, FakeServer, mock_client, serve_forever
 
 # A fake API key the tests plant and then search for in every exported byte.
 CANARY_KEY = "sk-ant-canary-4b8d1e6f-do-not-leak"
@@ -184,19 +184,9 @@ def _completion(body: dict[str, Any], model: str) -> Answer:
     return _sse(events)
 
 
-def mock_transport() -> Any:
+def mock_http_client() -> Any:
     """The same answers in process, for ``http_client=``: no socket, no server thread."""
-    try:
-        import httpx2 as httpx  # anthropic 2.x
-    except ImportError:
-        import httpx  # type: ignore[no-redef]
-
-    def handler(request: Any) -> Any:
-        status, content_type, data = respond(request.url.path, json.loads(request.content or b"{}"))
-        headers = {"content-type": content_type, "request-id": REQUEST_ID}
-        return httpx.Response(status, headers=headers, content=data)
-
-    return httpx.MockTransport(handler)
+    return mock_client(respond, {"request-id": REQUEST_ID})
 
 
 class FakeAnthropic(FakeServer):

@@ -2,7 +2,7 @@
 
 ``respond(path, body)`` is the whole behaviour, served two ways: ``FakeOpenAI`` (HTTP on
 127.0.0.1, a free port, a daemon thread; ``python fake_openai.py`` runs it as its own
-process) and ``mock_transport()`` (in process, for ``http_client=``).
+process) and ``mock_http_client()`` (in process, for ``http_client=``).
 
 The model name picks the scenario: ``tools`` (two tool calls), ``error-404``,
 ``error-500``, ``slow`` (sleeps 2 s, HTTP only), ``quirks`` (choice index null, no usage),
@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fake_server import Answer, FakeServer, serve_forever
+from fake_server import Answer, FakeServer, mock_client, serve_forever
 
 # A fake API key the tests plant and then search for in every exported byte.
 CANARY_KEY = "sk-canary-7f3a9c2e-do-not-leak"
@@ -167,18 +167,9 @@ def _responses(body: dict[str, Any], model: str) -> Answer:
     return 200, "text/event-stream", text_events.encode()
 
 
-def mock_transport() -> Any:
+def mock_http_client() -> Any:
     """The same answers in process, for ``http_client=``: no socket, no server thread."""
-    try:
-        import httpx2 as httpx  # openai 3.x
-    except ImportError:
-        import httpx  # type: ignore[no-redef]
-
-    def handler(request: Any) -> Any:
-        status, content_type, data = respond(request.url.path, json.loads(request.content or b"{}"))
-        return httpx.Response(status, headers={"content-type": content_type}, content=data)
-
-    return httpx.MockTransport(handler)
+    return mock_client(respond)
 
 
 class FakeOpenAI(FakeServer):

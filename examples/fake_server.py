@@ -3,7 +3,8 @@
 ``FakeServer(respond, path)`` serves ``respond(path, body) -> (status, content type,
 body)`` on 127.0.0.1 (a free port, a daemon thread), keeps every request's path, headers
 and body, and sleeps 2 s for the model ``slow``. ``serve_forever(make)`` runs one as its
-own process (``python fake_openai.py``), sharing no GIL with a benchmark.
+own process (``python fake_openai.py``), sharing no GIL with a benchmark;
+``mock_client(respond)`` serves it in process.
 """
 
 from __future__ import annotations
@@ -77,6 +78,23 @@ class FakeServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def mock_client(respond: Respond, headers: dict[str, str] | None = None) -> Any:
+    """An httpx client that gets ``respond``'s answers in process (``http_client=``): no
+    socket, no server thread. httpx2 where the SDK uses it (openai 3.x, anthropic 2.x)."""
+    try:
+        import httpx2 as httpx
+    except ImportError:
+        import httpx  # type: ignore[no-redef]
+
+    extra = dict(headers or {})
+
+    def handler(request: Any) -> Any:
+        status, content_type, data = respond(request.url.path, json.loads(request.content or b"{}"))
+        return httpx.Response(status, headers={"content-type": content_type, **extra}, content=data)
+
+    return httpx.Client(transport=httpx.MockTransport(handler))
 
 
 def serve_forever(make: Callable[[], FakeServer]) -> None:

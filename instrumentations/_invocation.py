@@ -26,7 +26,14 @@ from opentelemetry.trace import Span, SpanKind, Tracer
 from spanwise.common._content import content_settings
 from spanwise.common._safety import report_internal_error
 from spanwise.common._serialize import dumps_wire
-from spanwise.semconv import GenAIAttributes, GenAIMetrics, OperationName, SpanType, parts
+from spanwise.semconv import (
+    OPERATION_BY_SPAN_TYPE,
+    GenAIAttributes,
+    GenAIMetrics,
+    OperationName,
+    SpanType,
+    parts,
+)
 from spanwise.semconv import SpanwiseAttributes as S
 
 from ._lifecycle import SpanRun
@@ -121,15 +128,15 @@ RETRIEVAL = Kind(
     SpanType.RETRIEVER.value, OperationName.RETRIEVAL, SpanKind.CLIENT, G.DATA_SOURCE_ID
 )
 
+# The manual API's span types: the operation each carries is semconv's table; the kinds
+# that name their subject after the span (tool, agent, workflow) are the ones above.
+_NAMED = {kind.span_type: kind for kind in (TOOL, AGENT, WORKFLOW, RETRIEVAL, CHAIN)}
 _BY_SPAN_TYPE: dict[str, Kind] = {
-    SpanType.LLM.value: Kind(SpanType.LLM.value, OperationName.CHAT),
-    SpanType.CHAT_MODEL.value: Kind(SpanType.CHAT_MODEL.value, OperationName.CHAT),
-    SpanType.EMBEDDING.value: Kind(SpanType.EMBEDDING.value, OperationName.EMBEDDINGS),
-    SpanType.TOOL.value: TOOL,
-    SpanType.AGENT.value: AGENT,
-    SpanType.WORKFLOW.value: WORKFLOW,
-    SpanType.RETRIEVER.value: RETRIEVAL,
-    SpanType.CHAIN.value: CHAIN,
+    **{
+        span_type: _NAMED.get(span_type) or Kind(span_type, operation)
+        for span_type, operation in OPERATION_BY_SPAN_TYPE.items()
+    },
+    CHAIN.span_type: CHAIN,
 }
 
 

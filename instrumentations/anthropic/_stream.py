@@ -37,8 +37,8 @@ class MessageStreamHandler(RecordingHandler):
         self._json: dict[int, list[str]] = {}
 
     def _process_chunk(self, chunk: Any) -> None:
+        self._first_chunk()
         if self.snapshot is not None:
-            self._first()
             return
         kind = getattr(chunk, "type", None)
         if kind == "content_block_delta":  # the common case first
@@ -48,7 +48,6 @@ class MessageStreamHandler(RecordingHandler):
             index = getattr(chunk, "index", len(self._blocks))
             self._blocks[index] = _as_dict(block)
         elif kind == "message_start":
-            self._first()
             message = getattr(chunk, "message", None)
             self._message = {
                 "id": getattr(message, "id", None),
@@ -66,7 +65,6 @@ class MessageStreamHandler(RecordingHandler):
             self._usage.update({k: v for k, v in usage.items() if v is not None})
 
     def _delta(self, chunk: Any) -> None:
-        self._first()
         index = getattr(chunk, "index", 0)
         block = self._blocks.setdefault(index, {"type": "text", "text": ""})
         delta = getattr(chunk, "delta", None)
@@ -77,11 +75,6 @@ class MessageStreamHandler(RecordingHandler):
             self._json.setdefault(index, []).append(getattr(delta, "partial_json", "") or "")
         elif kind == "thinking_delta":
             block["thinking"] = block.get("thinking", "") + (getattr(delta, "thinking", "") or "")
-
-    def _first(self) -> None:
-        if self._started is False:
-            self._started = True
-            self.call.first_chunk()
 
     def _assembled(self) -> dict[str, Any]:
         """What was received, shaped like a ``Message``."""

@@ -26,14 +26,11 @@ class ResponsesStreamHandler(RecordingHandler):
     def __init__(self, call: LLMCall, respond: Callable[[LLMCall, Any], None]) -> None:
         super().__init__(call)
         self._respond = respond  # how a whole response is recorded
-        self._first = True
         self._final: Any = None
         self._text: list[str] = []
 
     def _process_chunk(self, chunk: Any) -> None:
-        if self._first:
-            self._first = False
-            self.call.first_chunk()
+        self._first_chunk()
         kind = str(x.get(chunk, "type") or "")
         if kind == "response.output_text.delta":
             self._text.append(str(x.get(chunk, "delta") or ""))
@@ -79,7 +76,6 @@ class ChatStreamHandler(RecordingHandler):
     def __init__(self, call: LLMCall, *, legacy: bool = False) -> None:
         super().__init__(call)
         self._legacy = legacy
-        self._first = True
         self._id: Any = None
         self._model: Any = None
         self._usage: Any = None
@@ -110,9 +106,7 @@ class ChatStreamHandler(RecordingHandler):
         # Builtin getattr only, state built once per choice.
         if type(chunk) is dict:
             chunk = _View(cast("dict[str, Any]", chunk))
-        if self._first:
-            self._first = False
-            self.call.first_chunk()
+        self._first_chunk()
         # Until known: some providers (Azure) open with a content-filter chunk whose id
         # and model are empty.
         if not self._id:
