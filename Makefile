@@ -14,13 +14,13 @@ BENCH_GENAI      := $(BENCH_GENAI_VENV)/.installed
 # Keep the repo root off sys.path: run pytest's script, not `python -m pytest`.
 PYTEST := $(VENV)/bin/pytest
 
-# The oldest SDKs spanwise supports (openai 1.40, anthropic 0.47), in a venv of their own
+# The oldest SDKs spanwise supports (openai 1.40, anthropic 0.47, mistralai 1.5), in a venv of their own
 # (httpx<0.28: openai 1.40 passes `proxies`, which httpx 0.28 removed).
 OLDEST     := .venv-oldest
 OLDEST_PIP := $(OLDEST)/.installed
-OLDEST_SDKS := 'openai==1.40.0' 'anthropic==0.47.0' 'httpx<0.28'
+OLDEST_SDKS := 'openai==1.40.0' 'anthropic==0.47.0' 'mistralai==1.5.0' 'httpx<0.28'
 # Instrumentor tests that run again against the oldest SDKs.
-OLDEST_TESTS := tests/instrumentations/openai tests/instrumentations/anthropic
+OLDEST_TESTS := tests/instrumentations/openai tests/instrumentations/anthropic tests/instrumentations/mistralai
 
 # The peers' instrumentors (OpenLLMetry, OpenInference), for the golden tests that read
 # their spans, in a venv of their own: both register an `openai` instrumentor entry point

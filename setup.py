@@ -79,6 +79,10 @@ EXTRAS: dict[str, list[str]] = {
         # Anthropic peers (bench_anthropic.py), beside anthropic 2.x.
         "opentelemetry-instrumentation-anthropic==0.62.4",
         "openinference-instrumentation-anthropic==3.1.0",
+        # Mistral peers (bench_mistral.py), beside mistralai 3.x (OpenLLMetry's imports
+        # only beside 1.x: the bench reports it as not measured).
+        "opentelemetry-instrumentation-mistralai==0.62.4",
+        "openinference-instrumentation-mistralai==2.2.2",
     ],
 }
 

@@ -35,6 +35,7 @@ def main() -> None:
     import bench_receiver
 
     import bench_anthropic
+    import bench_mistral
     import bench_openai
     import bench_store
     import bench_stream_chunks
@@ -48,6 +49,9 @@ def main() -> None:
         "OpenAI: latency added per call (local server, content capture on)": bench_openai.run(),
         "Anthropic: latency added per call (in-process transport, content capture on)": (
             bench_anthropic.run()
+        ),
+        "Mistral: latency added per call (in-process transport, content capture on)": (
+            bench_mistral.run()
         ),
         "Streams: cost per chunk (OpenAI chunks replayed, SDK parsing left out)": (
             bench_stream_chunks.run()

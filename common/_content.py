@@ -21,11 +21,10 @@ lowers it too, so that the SDK's own cut never breaks the JSON.
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 from enum import Enum
 
-from ._safety import logger, warn_once
+from ._safety import fork_safe_lock, logger, warn_once
 
 __all__ = [
     "CAPTURE_ENV",
@@ -111,7 +110,7 @@ def _resolve() -> ContentSettings:
 
 
 _settings: ContentSettings | None = None
-_lock = threading.Lock()
+_lock = fork_safe_lock()  # released again in a forked child
 
 
 def content_settings() -> ContentSettings:

@@ -11,12 +11,39 @@ import logging
 import os
 import threading
 
-__all__ = ["logger", "raise_internal_errors", "report_internal_error", "warn_once"]
+__all__ = [
+    "fork_safe_lock",
+    "logger",
+    "raise_internal_errors",
+    "report_internal_error",
+    "warn_once",
+]
 
 logger = logging.getLogger("spanwise")
 
+_fork_safe: list[threading.Lock] = []
+
+
+def fork_safe_lock() -> threading.Lock:
+    """A module-level lock that a forked child gets back released: one another thread
+    held at fork time would stay held forever there (the child has only the forking
+    thread). For locks that live as long as the process."""
+    lock = threading.Lock()
+    _fork_safe.append(lock)
+    return lock
+
+
+def _release_in_child() -> None:
+    for lock in _fork_safe:
+        # What the standard library's own modules (logging, threading) do at fork.
+        lock._at_fork_reinit()  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_release_in_child)
+
 _seen: set[str] = set()
-_lock = threading.Lock()
+_lock = fork_safe_lock()
 
 
 def raise_internal_errors() -> bool:

@@ -147,6 +147,24 @@ class TraceAssembler(SpanProcessor):
     def shutdown(self) -> None:
         self._shutdown = True
 
+    def flush_open(self) -> None:
+        """Hand every trace whose root has not ended here to the sink (stored as in
+        progress): at exit, and in a forked child, whose traces' roots end in the parent."""
+        with self._lock:
+            buckets = [spans for spans in self._open.values() if spans]
+            self._open.clear()
+        sink = self._sink
+        if sink is not None:
+            for spans in buckets:
+                sink(spans)
+
+    def after_fork_in_child(self) -> None:
+        """A fresh lock (a thread of the parent may have held it); the spans of traces
+        open at the fork are the parent's to write: the child keeps only its own."""
+        self._lock = threading.Lock()
+        for trace_id in list(self._open):
+            self._open[trace_id] = []
+
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return True
 

@@ -20,6 +20,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from spanwise.common._safety import warn_once
 
+from ._processor import CountingBatchSpanProcessor
+
 __all__ = ["SpanwiseConfigurator"]
 
 
@@ -35,7 +37,8 @@ def _export_processor(dialect: str) -> Any:
             exporter = ResilientSpanExporter(exporter, spool=spool_from_env())
         if dialect != "genai" and not isinstance(exporter, SpanwiseStoreExporter):
             exporter = DialectSpanExporter(exporter, dialect)  # the store keeps spans as recorded
-        return BatchSpanProcessor(exporter)
+        # Counts what its queue drops; shuts down within spanwise's exit deadline.
+        return CountingBatchSpanProcessor(exporter)
 
     return processor
 

@@ -8,20 +8,28 @@
   ``OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT`` or ``OTEL_TRACES_EXPORTER`` asks.
 * Finished traces go to the store (``SPANWISE_TRACKING_URI``) through a background
   writer, unless the ``spanwise`` OTel exporter (``OTEL_TRACES_EXPORTER=spanwise``)
-  already writes them. Everything is flushed at interpreter exit.
+  already writes them.
+* Exit (normal, SIGTERM, a multiprocessing worker leaving): the SDK's queues go to the
+  exporters, the exporters send until the exit deadline (``SPANWISE_EXPORT_EXIT_SECONDS``)
+  and spool the rest, the store writer writes its queue: all within that one bound.
+* A forked child starts with fresh locks, threads and connections (each module resets
+  its own at fork) and exports its own spans.
 """
 
 from __future__ import annotations
 
 import atexit
+import multiprocessing.util
 import os
+import signal
 import threading
+import time
 from pathlib import Path
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.trace import Span as OTelSpan
 
 from spanwise.common._content import content_settings, describe
@@ -30,7 +38,8 @@ from spanwise.instrumentations._tracer import set_pipeline_hooks
 from spanwise.store._config import get_tracking_uri, normalize_uri, set_uri
 
 from ._assembler import TraceAssembler
-from ._resilient import ResilientSpanExporter
+from ._processor import CountingBatchSpanProcessor
+from ._resilient import ResilientSpanExporter, exit_deadline, exit_seconds, set_exit_deadline
 from ._spool import spool_from_env
 from ._stores import exporters_active, get_store, store_exporter_active, writer
 
@@ -48,6 +57,8 @@ __all__ = [
 _lock = threading.RLock()
 _attached: set[int] = set()
 assembler = TraceAssembler(writer.submit)
+_own_provider: TracerProvider | None = None  # the one spanwise set up (it shuts it down)
+_exited_pid = 0  # the process whose exit work ran (once per process)
 
 
 def _in_dialect(exporter: SpanExporter) -> SpanExporter:
@@ -114,12 +125,15 @@ def ensure_provider() -> trace.TracerProvider:
     with _lock:
         current = trace.get_tracer_provider()
         if isinstance(current, trace.ProxyTracerProvider):
-            provider = TracerProvider(resource=Resource.create())
+            global _own_provider
+            # Shut down by spanwise's exit work (bounded, in order), not the SDK's atexit.
+            provider = TracerProvider(resource=Resource.create(), shutdown_on_exit=False)
             for exporter in _env_exporters():
-                provider.add_span_processor(BatchSpanProcessor(exporter))
+                provider.add_span_processor(CountingBatchSpanProcessor(exporter))
             trace.set_tracer_provider(provider)
             current = trace.get_tracer_provider()  # another thread may have won the race
             if current is provider:
+                _own_provider = provider
                 logger.info("spanwise: set up an OpenTelemetry TracerProvider")
         if id(current) not in _attached:
             add_span_processor = getattr(current, "add_span_processor", None)
@@ -133,8 +147,9 @@ def ensure_provider() -> trace.TracerProvider:
             else:
                 add_span_processor(assembler)
                 _attached.add(id(current))
-                atexit.register(_at_exit)
-                _flush_on_sigterm()
+                if not _attached_before():
+                    atexit.register(_exit_work)
+                    _flush_on_sigterm()
                 logger.info(
                     "spanwise: tracing into %s; store: %s; %s",
                     type(current).__name__,
@@ -159,23 +174,33 @@ def set_tracking_uri(uri: str | Path) -> None:
 
 
 def flush(timeout: float = 30.0) -> bool:
-    """Write every finished trace to the store now."""
-    if exporters_active():
-        # The store is written by a `spanwise` exporter in the pipeline (behind a batch
-        # processor): flush the pipeline, or a search could miss the last traces.
-        force_flush = getattr(trace.get_tracer_provider(), "force_flush", None)
-        if force_flush is not None:
-            force_flush(int(timeout * 1000))
-    return writer.flush(timeout)
+    """Send every finished span on now: to the store and through the OTLP exporters
+    (serverless handlers call this before they freeze). Waits at most ``timeout``
+    seconds in all; False when something is still unsent (a backend down: it stays
+    buffered and is retried)."""
+    deadline = time.monotonic() + max(timeout, 0.0)
+    sent = True
+    # spanwise's own provider always; the application's only when a `spanwise` exporter
+    # in it writes the store (a search must see the last traces). Flushing another
+    # provider's exporters is the application's call.
+    provider = _own_provider or (trace.get_tracer_provider() if exporters_active() else None)
+    force_flush = getattr(provider, "force_flush", None)
+    if force_flush is not None:
+        sent = force_flush(int(timeout * 1000)) is not False
+    return writer.flush(max(deadline - time.monotonic(), 0.0)) and sent
+
+
+def _attached_before() -> bool:
+    # The exit work is registered once, however many providers spanwise joined.
+    return len(_attached) > 1
 
 
 def _flush_on_sigterm() -> None:
     """SIGTERM's default action ends the process without atexit: spans ended before it
     would be lost. When the application has no SIGTERM handler of its own, spanwise
-    installs one that flushes (bounded), then dies of SIGTERM as before.
-    ``SPANWISE_FLUSH_ON_SIGTERM=false`` leaves the signal alone."""
-    import signal
-
+    installs one that does the exit work (bounded, spooling what the backend cannot
+    take), then dies of SIGTERM as before. ``SPANWISE_FLUSH_ON_SIGTERM=false`` leaves
+    the signal alone."""
     if os.environ.get("SPANWISE_FLUSH_ON_SIGTERM", "true").strip().lower() in ("false", "0", "no"):
         return
     if threading.current_thread() is not threading.main_thread():
@@ -187,26 +212,45 @@ def _flush_on_sigterm() -> None:
         return
 
     def on_sigterm(signum: int, frame: object) -> None:
-        # The flush runs on a thread of its own, bounded: the signal may have interrupted
-        # this thread while it held a lock the flush needs.
-        flusher = threading.Thread(target=_flush_child, name="spanwise-sigterm-flush", daemon=True)
-        flusher.start()
-        flusher.join(5.0)
+        # The exit work runs on a thread of its own: the signal may have interrupted this
+        # thread while it held a lock the work needs. It is bounded; the join is a backstop.
+        worker = threading.Thread(target=_last_exit_work, name="spanwise-sigterm-exit", daemon=True)
+        worker.start()
+        worker.join(exit_seconds() + 1.0)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, on_sigterm)
 
 
-def _at_exit() -> None:
-    writer.shutdown(timeout=30.0)
+def _last_exit_work() -> None:
+    """The exit work of a process that leaves without atexit (SIGTERM, a multiprocessing
+    worker): the application's provider will not shut itself down either."""
+    _exit_work(any_provider=True)
 
 
-def _flush_child() -> None:
-    force_flush = getattr(trace.get_tracer_provider(), "force_flush", None)
-    if force_flush is not None:
-        force_flush(5_000)
-    writer.flush(5.0)
+def _exit_work(*, any_provider: bool = False) -> None:
+    """What is left to do when the process leaves, within ``SPANWISE_EXPORT_EXIT_SECONDS``:
+    the SDK's queues into the export buffers, the buffers to the backend (the rest to the
+    spool, or counted as dropped), the store writer's queue to the store. The writer
+    works meanwhile on its own thread."""
+    global _exited_pid
+    if _exited_pid == os.getpid():
+        return
+    _exited_pid = os.getpid()
+    try:
+        set_exit_deadline(time.monotonic() + exit_seconds())
+        assembler.flush_open()  # spans of traces whose root ends elsewhere, or never
+        writer.flush(0)  # start now, in parallel with the export
+        # At a normal exit an application's provider shuts itself down at its own
+        # atexit, after this one (registered earlier), within the same deadline.
+        provider = _own_provider or (trace.get_tracer_provider() if any_provider else None)
+        shutdown = getattr(provider, "shutdown", None)
+        if shutdown is not None:
+            shutdown()  # the exporters' shutdowns keep to the deadline
+        writer.shutdown(timeout=max(0.0, exit_deadline() - time.monotonic()))
+    except Exception as exc:  # never break the exit
+        logger.debug("spanwise: exit work failed: %r", exc)
 
 
 class _ForkAnchor:
@@ -216,22 +260,27 @@ class _ForkAnchor:
 _fork_anchor = _ForkAnchor()
 
 
-def _register_child_flush(_: object) -> None:
-    import multiprocessing.util
-
-    multiprocessing.util.Finalize(None, _flush_child, exitpriority=100)
+def _register_worker_exit(_: object) -> None:
+    multiprocessing.util.Finalize(None, _last_exit_work, exitpriority=100)
 
 
-def _flush_forked_workers() -> None:
-    """multiprocessing workers leave through ``os._exit`` (no atexit): their spans are
-    flushed by a multiprocessing finalizer, registered in each child after the fork
+def _exit_work_in_forked_workers() -> None:
+    """multiprocessing workers leave through ``os._exit`` (no atexit): their exit work
+    runs as a multiprocessing finalizer, registered in each child after the fork
     (multiprocessing clears the finalizers it inherited)."""
-    import multiprocessing.util
-
-    multiprocessing.util.register_after_fork(_fork_anchor, _register_child_flush)
+    multiprocessing.util.register_after_fork(_fork_anchor, _register_worker_exit)
 
 
-_flush_forked_workers()
+def _after_fork_in_child() -> None:
+    # The parent's lock may have been held by one of its threads at fork.
+    global _lock
+    _lock = threading.RLock()
+    assembler.after_fork_in_child()
+
+
+_exit_work_in_forked_workers()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 # The lower layers' way up: the manual API's tracer and local roots come from here.

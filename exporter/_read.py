@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
@@ -15,7 +15,7 @@ from ._provider import assembler, ensure_provider, flush, get_store
 if TYPE_CHECKING:
     import pandas as pd
 
-    from spanwise.store._filter import TraceFields
+    from spanwise.store._match import TraceFields
 
 __all__ = ["SEARCH_COLUMNS", "get_last_active_trace_id", "get_trace", "search_traces"]
 
@@ -41,6 +41,8 @@ def get_trace(trace_id: str, *, silent: bool = False) -> Trace | None:
     An unknown id raises ``LookupError`` naming where spanwise looked; with
     ``silent=True`` it returns None instead. A malformed id raises ``ValueError``.
     """
+    if not isinstance(cast(object, trace_id), str):
+        raise TypeError(f"trace_id must be a string, got {type(trace_id).__name__}")
     numeric = parse_trace_id(trace_id)
     found = assembler.get_trace(numeric)
     if found is not None:
@@ -74,14 +76,16 @@ def search_traces(
 
     Sees every trace finished before the call. ``return_type="pandas"`` gives a
     DataFrame with MLflow's columns (``pip install 'spanwise[pandas]'``); ``"list"``
-    gives ``Trace`` objects. A malformed filter raises ``ValueError`` saying where.
+    gives ``Trace`` objects. A malformed filter raises ``ValueError`` saying where; an
+    argument of the wrong type or value is a ``TypeError``/``ValueError`` naming it.
     """
-    from spanwise.store._filter import matches, parse_filter, parse_order_by, sort_traces
+    from spanwise.store._filter import check_max_results, parse_filter, parse_order_by
+    from spanwise.store._match import matches, sort_traces
 
+    # Every argument checked before any work: TypeError/ValueError naming it.
     if return_type not in ("pandas", "list"):
-        raise ValueError(f"return_type must be 'pandas' or 'list', not {return_type!r}")
-    if max_results is not None and max_results < 1:
-        raise ValueError(f"max_results must be a positive integer or None, not {max_results!r}")
+        raise ValueError(f"return_type must be 'pandas' or 'list', got {return_type!r}")
+    max_results = check_max_results(max_results)
     comparisons = parse_filter(filter_string)
     order = parse_order_by(order_by)
     if return_type == "pandas":
@@ -103,7 +107,7 @@ def search_traces(
 
 
 def _fields(trace: Trace) -> TraceFields:
-    from spanwise.store._filter import TraceFields
+    from spanwise.store._match import TraceFields
 
     root = trace.data.root_span
     return TraceFields(

@@ -71,6 +71,11 @@ class Spool:
         directory.mkdir(parents=True, exist_ok=True)
         self._reclaim()
 
+    def after_fork(self) -> None:
+        """In a forked child: a fresh lock (the parent's may have been held), no counts."""
+        self._lock = threading.Lock()
+        self.dropped = 0
+
     def _reclaim(self) -> None:
         # Files claimed by a process that died before finishing are free again.
         for path in self.directory.glob(f"*{_SUFFIX}{_CLAIMED}*"):

@@ -7,6 +7,7 @@ itself while it is in a pipeline, so the writer then stands aside).
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import TYPE_CHECKING
 
@@ -69,6 +70,18 @@ def _writer_store() -> SqlTraceStore | None:
 
 
 writer = StoreWriter(_writer_store)
+
+
+def _after_fork_in_child() -> None:
+    # A thread of the parent may have held the lock. (A store being opened at the fork
+    # is not half-imported in the child: the writer's and the store exporter's writes,
+    # which open it, finish before a fork; see StoreWriter.)
+    global _lock
+    _lock = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def store_exporter_active(delta: int) -> None:

@@ -42,7 +42,7 @@ class Library:
 
 def _lib(name: str, *peers: str) -> Library:
     cls = "".join(part.capitalize() for part in name.split("_"))
-    special = {"openai": "OpenAI"}
+    special = {"openai": "OpenAI", "mistralai": "MistralAI"}
     return Library(
         name,
         f"spanwise.instrumentations.{name}:{special.get(name, cls)}Instrumentor",
@@ -55,6 +55,7 @@ LIBRARIES: dict[str, Library] = {
     for lib in (
         _lib("openai"),
         _lib("anthropic"),
+        _lib("mistralai"),
     )
 }
 

@@ -6,7 +6,9 @@ the SDK's pydantic models, ``Stream``/``AsyncStream`` objects for ``stream=True`
 :class:`StainlessOperation`: the span's name and start attributes, the provider
 attributes from the client's base URL (cached per URL object), raw-response handling,
 and the choice between a response and a stream. A library subclasses it with its
-extractors and stream handler.
+extractors and stream handler. Mistral's Speakeasy-generated SDK has the same shape where
+it counts (keyword arguments in; a pydantic model, or an event stream from its own
+stream methods, out) and stands on it too, naming its provider its own way.
 """
 
 from __future__ import annotations
@@ -130,6 +132,11 @@ class StainlessOperation:
     def stream_handler(self, call: LLMCall) -> StreamHandler | None:
         return None
 
+    def provider_attributes(self, instance: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """``gen_ai.provider.name`` and ``server.*`` of the call (an SDK whose resources
+        keep their base URL elsewhere, or take one per call, says so here)."""
+        return self.providers.for_resource(instance)
+
     def streams(self, kwargs: dict[str, Any]) -> bool:
         """Whether the call returns a stream."""
         return kwargs.get("stream") is True
@@ -139,7 +146,7 @@ class StainlessOperation:
     ) -> LLMCall | None:
         try:
             attrs = self.request_attributes(kwargs)
-            attrs.update(self.providers.for_resource(instance))
+            attrs.update(self.provider_attributes(instance, kwargs))
             attrs[SpanwiseAttributes.SPAN_TYPE] = self.kind.span_type
             model = kwargs.get("model")
             return LLMCall.start_call(

@@ -5,17 +5,23 @@ exhaustion, on error, on ``close()``, on leaving a ``with`` block, or when an ab
 stream is garbage-collected (``_on_stream_end`` / ``_on_stream_error``). The proxies wrap
 the SDK's own stream object (``wrapt.ObjectProxy``: ``isinstance`` and every helper
 method still work) and never let the real stream escape: ``__enter__`` returns the proxy.
+
+Whatever the chunks hold, the span ends: an error recording what arrived is reported
+(``_safety``) only after the span has ended, and chunk fields of an unexpected shape are
+read with :func:`delta_text` / :func:`delta_json` instead of being assumed strings.
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import wrapt  # pyright: ignore[reportMissingTypeStubs]
 
+from spanwise.common._access import get
 from spanwise.common._safety import report_internal_error
 
 if TYPE_CHECKING:
@@ -29,7 +35,52 @@ __all__ = [
     "StreamHandler",
     "SyncStreamManagerProxy",
     "SyncStreamProxy",
+    "delta_json",
+    "delta_text",
 ]
+
+_NUMBERS = (int, float)
+
+
+def _scalar_text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, _NUMBERS):  # a number (or a bool) as its string
+        return str(value)
+    return None
+
+
+def delta_text(value: Any) -> str:
+    """A streamed text field as text, whatever shape the server sent: a string as it is,
+    a number as its string, a list of content parts as the text of the parts that carry
+    it (``{"type": "text", "text": ...}``, plain strings and numbers), an object by its
+    ``text``. Anything else (None, an object without text) adds nothing."""
+    text = _scalar_text(value)
+    if text is not None:
+        return text
+    if isinstance(value, (list, tuple)):
+        out: list[str] = []
+        for part in value:  # pyright: ignore[reportUnknownVariableType]
+            piece = _scalar_text(part)
+            if piece is None:
+                piece = _scalar_text(get(part, "text"))
+            if piece is not None:
+                out.append(piece)
+        return "".join(out)
+    return _scalar_text(get(value, "text")) or ""
+
+
+def delta_json(value: Any) -> str:
+    """A streamed JSON-text field (tool-call arguments): a string as it is; an object a
+    server sent whole, as its JSON."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):  # circular, or a key JSON cannot take
+        return str(value)
 
 
 class StreamHandler(ABC):
@@ -88,16 +139,21 @@ class RecordingHandler(StreamHandler):
 
     def _on_stream_end(self) -> None:
         if not self.call.ended:  # e.g. the request of a stream manager failed
-            self._record_safely()
-            self.call.succeed()
+            try:
+                self._record_safely()
+            finally:
+                self.call.succeed()
 
     def _on_stream_error(self, error: BaseException) -> None:
         if not self.call.ended:
-            self._record_safely()
-            self.call.fail(error)
+            try:
+                self._record_safely()
+            finally:
+                self.call.fail(error)
 
     def _record_safely(self) -> None:
-        # A failure to record what arrived must not keep the span from ending.
+        # A failure to record what arrived must not keep the span from ending: the
+        # callers end it in ``finally``, also when the report re-raises (under tests).
         try:
             self._record()
         except Exception as exc:

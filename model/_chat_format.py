@@ -4,12 +4,12 @@ OpenAI's chat messages (``{"role", "content", "tool_calls", "tool_call_id"}``, c
 string or a list of typed parts) are the lingua franca of LLM APIs: OpenAI-compatible
 servers, Groq, Mistral and LiteLLM speak it, and the OpenInference and OpenLLMetry
 conventions record it. Both the translation layer and those libraries' instrumentors
-convert it here, once.
+convert it here, once. Mistral's variants are understood too: ``image_url`` as a plain
+string, ``document_url``, a flat ``file`` chunk and ``thinking`` chunks (reasoning).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from spanwise.common._access import get, items, tool_call_arguments
@@ -26,31 +26,55 @@ __all__ = [
 
 def content_parts(content: Any) -> list[parts.Part]:
     """Chat Completions message content (text or a list of typed parts) as GenAI parts."""
-    if content is None:
-        return []
     if isinstance(content, str):
         return [parts.text(content)]
+    if isinstance(content, (int, float)):  # a compatible server's number: its string
+        return [parts.text(str(content))]
+    if not content:  # None, an empty list, or an SDK's falsy "unset" sentinel (Mistral)
+        return []
     out: list[parts.Part] = []
-    for item in content if isinstance(content, Iterable) else [content]:  # pyright: ignore[reportUnknownVariableType]
+    # Only real sequences are lists of parts: a generator would be consumed before the SDK
+    # sees it, and an SDK model (pydantic iterates its fields) is one part.
+    many = isinstance(content, (list, tuple))
+    for item in content if many else [content]:  # pyright: ignore[reportUnknownVariableType]
+        if isinstance(item, str):  # a bare string among the parts: text
+            out.append(parts.text(item))
+            continue
         kind = get(item, "type")
         if kind in ("text", "input_text", "output_text"):
             out.append(parts.text(str(get(item, "text", ""))))
         elif kind == "refusal":
             out.append(parts.text(str(get(item, "refusal", ""))))
         elif kind == "image_url":
-            out.append(parts.uri("image", str(get(get(item, "image_url"), "url"))))
+            image = get(item, "image_url")  # Mistral: the URL itself, or {"url": ...}
+            url = image if isinstance(image, str) else get(image, "url")
+            out.append(parts.uri("image", str(url)))
+        elif kind == "document_url":  # Mistral
+            out.append(parts.uri("file", str(get(item, "document_url", ""))))
+        elif kind == "thinking":  # Mistral: the reasoning's own text chunks
+            out.append(parts.reasoning(_text_of(get(item, "thinking"))))
         elif kind == "input_audio":
             audio = get(item, "input_audio")
+            if isinstance(audio, str):  # Mistral: the base64 data itself
+                out.append(parts.blob("audio", audio))
+                continue
             out.append(
                 parts.blob(
                     "audio", str(get(audio, "data", "")), f"audio/{get(audio, 'format', 'wav')}"
                 )
             )
-        elif kind == "file":
-            out.append(parts.file("file", str(get(get(item, "file"), "file_id"))))
+        elif kind == "file":  # OpenAI nests {"file_id"} under "file"; Mistral does not
+            out.append(parts.file("file", str(get(get(item, "file") or item, "file_id"))))
         else:
             out.append(parts.generic(str(kind or "unknown")))
     return out
+
+
+def _text_of(chunks: Any) -> str:
+    """The text of a string or of a list of text chunks."""
+    if isinstance(chunks, str):
+        return chunks
+    return "".join(str(get(c, "text", "")) for c in items(chunks) if get(c, "type") == "text")
 
 
 def tool_call_part(call_id: Any, name: str, arguments: Any) -> parts.ToolCallPart:

@@ -1,25 +1,34 @@
 """OTLP trace payloads (protobuf and JSON) -> span records.
 
-Used by the receiver. Decoding is strict where the OTLP spec is (ids must be 16/8
-bytes, or 32/16 hex characters in JSON) and a span that breaks it is rejected alone,
-with the reason, so one bad span never costs the rest of its request.
+Used by the receiver. Decoding is strict where the OTLP spec and the store are: ids
+must be 16/8 bytes (32/16 hex characters in JSON), times 64-bit signed integers (the
+store's BIGINT columns hold up to 2^63-1 ns, the year 2262). A span that breaks a rule
+is rejected alone, with the reason, so one bad span never costs the rest of its request.
+What can be repaired without changing its meaning is repaired instead: a lone surrogate
+in any JSON string (and a byte that is not UTF-8 in a JSON body) becomes U+FFFD, a NUL
+in a span name (PostgreSQL text cannot hold it) too, and nested attribute values are
+bounded (see ``_otlp_values``). Only ``OTLPError`` (the request as a whole is unreadable)
+leaves ``decode_json`` and ``decode_protobuf``, and their cost is linear in the payload.
 """
 
 from __future__ import annotations
 
-import base64
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
 )
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PbSpan
 from opentelemetry.proto.trace.v1.trace_pb2 import Status as PbStatus
 
+from ._otlp_values import INT64_MAX, json_int, json_value, pb_value, repair_tree, storable_name
+from ._otlp_wire import WireError, describe_span, span_bytes
 from ._records import RECORD_VERSION, EventRecord, SpanRecord
 
 __all__ = ["Decoded", "OTLPError", "decode_json", "decode_protobuf"]
@@ -28,6 +37,10 @@ __all__ = ["Decoded", "OTLPError", "decode_json", "decode_protobuf"]
 _HAS_IS_REMOTE = 0x100
 _IS_REMOTE = 0x200
 _STATUS = {0: "UNSET", 1: "OK", 2: "ERROR"}
+_STATUS_NAMES = {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2}
+# A \uD800-\uDFFF escape: the only way a JSON body can carry a lone surrogate (a pair
+# is joined by the parser). Escaped backslashes may match too: then nothing is fixed.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class OTLPError(ValueError):
@@ -36,6 +49,8 @@ class OTLPError(ValueError):
 
 @dataclass(slots=True)
 class Decoded:
+    """The spans of one request: records to store, and how many were rejected (why)."""
+
     records: list[SpanRecord] = field(default_factory=list[SpanRecord])
     rejected: int = 0
     errors: list[str] = field(default_factory=list[str])
@@ -46,31 +61,17 @@ class Decoded:
             self.errors.append(why)
 
 
+def _time(value: int, what: str) -> int:
+    if not 0 <= value <= INT64_MAX:
+        raise ValueError(f"{what} {value} is out of range (0 to 2^63-1 ns)")
+    return value
+
+
 # -- protobuf --------------------------------------------------------------------------
 
 
-def _any(value: AnyValue) -> Any:
-    kind = value.WhichOneof("value")
-    if kind == "string_value":
-        return value.string_value
-    if kind == "int_value":
-        return value.int_value
-    if kind == "double_value":
-        return value.double_value
-    if kind == "bool_value":
-        return value.bool_value
-    if kind == "array_value":
-        return [_any(v) for v in value.array_value.values]
-    if kind == "kvlist_value":
-        # Not an OTel attribute type: kept as the JSON object it stands for.
-        return json.dumps({kv.key: _any(kv.value) for kv in value.kvlist_value.values})
-    if kind == "bytes_value":
-        return base64.b64encode(value.bytes_value).decode("ascii")
-    return None
-
-
 def _attrs(values: Iterable[KeyValue]) -> dict[str, Any]:
-    return {kv.key: _any(kv.value) for kv in values}
+    return {kv.key: pb_value(kv.value) for kv in values}
 
 
 def _pb_record(span: PbSpan) -> SpanRecord:
@@ -87,17 +88,47 @@ def _pb_record(span: PbSpan) -> SpanRecord:
         "span_id": span.span_id.hex(),
         "parent_id": span.parent_span_id.hex() if span.parent_span_id else None,
         "remote_parent": bool(span.flags & _HAS_IS_REMOTE and span.flags & _IS_REMOTE),
-        "name": span.name,
-        "start": span.start_time_unix_nano,
-        "end": span.end_time_unix_nano or None,
+        "name": storable_name(span.name),
+        "start": _time(span.start_time_unix_nano, "start_time_unix_nano"),
+        "end": _time(span.end_time_unix_nano, "end_time_unix_nano") or None,
         "status": _STATUS.get(status.code, "UNSET"),
         "message": status.message,
         "attributes": _attrs(span.attributes),
         "events": [
-            {"name": e.name, "time": e.time_unix_nano, "attributes": _attrs(e.attributes)}
+            {
+                "name": e.name,
+                "time": _time(e.time_unix_nano, "event time_unix_nano"),
+                "attributes": _attrs(e.attributes),
+            }
             for e in span.events
         ],
     }
+
+
+def _add_pb(out: Decoded, span: PbSpan) -> None:
+    try:
+        out.records.append(_pb_record(span))
+    except Exception as exc:  # ValueError by design; anything else is still this span's
+        out.reject(f"span {span.span_id.hex() or '?'} {span.name[:200]!r}: {exc}")
+
+
+def _span_by_span(payload: bytes, failure: Exception) -> Decoded:
+    """The request walked by hand, each span parsed alone: what protobuf refused whole
+    (one span with a string that is not UTF-8) costs only the spans that are broken."""
+    out = Decoded()
+    try:
+        for raw in span_bytes(payload):
+            span = PbSpan()
+            try:
+                span.ParseFromString(raw)
+            except Exception:  # DecodeError, or a nesting too deep for protobuf
+                label, why = describe_span(raw)
+                out.reject(f"span {label}: not a valid OTLP span: {why}")
+                continue
+            _add_pb(out, span)
+    except WireError as exc:
+        raise OTLPError(f"not an OTLP ExportTraceServiceRequest: {failure} ({exc})") from None
+    return out
 
 
 def decode_protobuf(payload: bytes | ExportTraceServiceRequest) -> Decoded:
@@ -108,16 +139,15 @@ def decode_protobuf(payload: bytes | ExportTraceServiceRequest) -> Decoded:
         request = ExportTraceServiceRequest()
         try:
             request.ParseFromString(payload)
-        except Exception as exc:  # protobuf's DecodeError, or worse on garbage
+        except (DecodeError, RecursionError, ValueError) as exc:
+            return _span_by_span(bytes(payload), exc)
+        except Exception as exc:  # protobuf on garbage: a payload error all the same
             raise OTLPError(f"not an OTLP ExportTraceServiceRequest: {exc}") from None
     out = Decoded()
     for resource_spans in request.resource_spans:
         for scope_spans in resource_spans.scope_spans:
             for span in scope_spans.spans:
-                try:
-                    out.records.append(_pb_record(span))
-                except ValueError as exc:
-                    out.reject(f"span {span.name!r}: {exc}")
+                _add_pb(out, span)
     return out
 
 
@@ -132,46 +162,43 @@ def _items(value: Any) -> list[Any]:
     return cast("list[Any]", value) if isinstance(value, list) else []
 
 
-def _json_any(value: Any) -> Any:
-    if not isinstance(value, dict):
-        return None
-    v = cast("dict[str, Any]", value)
-    if "stringValue" in v:
-        return str(v["stringValue"])
-    if "intValue" in v:
-        return int(v["intValue"])
-    if "doubleValue" in v:
-        return float(v["doubleValue"])
-    if "boolValue" in v:
-        return bool(v["boolValue"])
-    if "arrayValue" in v:
-        return [_json_any(x) for x in _items(_obj(v["arrayValue"]).get("values"))]
-    if "kvlistValue" in v:
-        pairs = [_obj(p) for p in _items(_obj(v["kvlistValue"]).get("values"))]
-        return json.dumps({str(p.get("key", "")): _json_any(p.get("value")) for p in pairs})
-    if "bytesValue" in v:
-        return str(v["bytesValue"])
-    return None
-
-
 def _json_attrs(values: Any) -> dict[str, Any]:
-    if not isinstance(values, list):
-        return {}
     out: dict[str, Any] = {}
-    for kv in cast("list[Any]", values):
-        if isinstance(kv, dict) and isinstance(kv.get("key"), str):  # pyright: ignore[reportUnknownMemberType]
-            item = cast("dict[str, Any]", kv)
-            out[item["key"]] = _json_any(item.get("value"))
+    for kv in _items(values):
+        item = _obj(kv)
+        key = item.get("key")
+        if isinstance(key, str):
+            out[key] = json_value(item.get("value"))
     return out
 
 
+def _json_time(value: Any, what: str, *, missing: int | None = 0) -> int | None:
+    if value is None or value == "" or value == 0:
+        return missing
+    number = json_int(value)
+    if number is None:
+        raise ValueError(f"{what} is not an integer: {str(value)[:40]!r}")
+    return _time(number, what)
+
+
+def _text(value: Any, what: str) -> str:
+    """A string field: numbers are read as their text, other types break the span."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    raise ValueError(f"{what} must be a string, not {type(value).__name__}")
+
+
 def _hex_id(value: Any, size: int, name: str, *, required: bool = True) -> str | None:
-    if not value:
+    if value is None or value == "":
         if required:
             raise ValueError(f"{name} is missing")
         return None
-    text = str(value).lower()
-    if len(text) != size * 2 or any(c not in "0123456789abcdef" for c in text):
+    text = value.lower() if isinstance(value, str) else ""
+    if len(text) != size * 2 or not text.isascii() or any(c not in "0123456789abcdef" for c in text):
         raise ValueError(f"{name} must be {size * 2} hex characters, got {str(value)[:40]!r}")
     if set(text) == {"0"}:
         raise ValueError(f"{name} must not be all zero")
@@ -180,27 +207,27 @@ def _hex_id(value: Any, size: int, name: str, *, required: bool = True) -> str |
 
 def _json_record(span: Mapping[str, Any]) -> SpanRecord:
     status = _obj(span.get("status"))
-    flags = int(span.get("flags") or 0)
+    # Flags only say whether the parent is remote: unreadable flags mean "not known".
+    flags = json_int(span.get("flags")) or 0
     code = status.get("code", 0)
-    if isinstance(code, str):  # the enum's name is accepted too
-        code = {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2}.get(code, 0)
-    end = int(span.get("endTimeUnixNano") or 0)
+    if isinstance(code, str) and code in _STATUS_NAMES:  # the enum's name is accepted too
+        code = _STATUS_NAMES[code]
     return {
         "v": RECORD_VERSION,
         "trace_id": cast(str, _hex_id(span.get("traceId"), 16, "traceId")),
         "span_id": cast(str, _hex_id(span.get("spanId"), 8, "spanId")),
         "parent_id": _hex_id(span.get("parentSpanId"), 8, "parentSpanId", required=False),
         "remote_parent": bool(flags & _HAS_IS_REMOTE and flags & _IS_REMOTE),
-        "name": str(span.get("name") or ""),
-        "start": int(span.get("startTimeUnixNano") or 0),
-        "end": end or None,
-        "status": _STATUS.get(int(code), "UNSET"),
-        "message": str(status.get("message") or ""),
+        "name": storable_name(_text(span.get("name"), "name")),
+        "start": cast(int, _json_time(span.get("startTimeUnixNano"), "startTimeUnixNano")),
+        "end": _json_time(span.get("endTimeUnixNano"), "endTimeUnixNano", missing=None),
+        "status": _STATUS.get(json_int(code) or 0, "UNSET"),
+        "message": _text(status.get("message"), "status message"),
         "attributes": _json_attrs(span.get("attributes")),
         "events": [
             EventRecord(
-                name=str(e.get("name") or ""),
-                time=int(e.get("timeUnixNano") or 0),
+                name=_text(e.get("name"), "event name"),
+                time=cast(int, _json_time(e.get("timeUnixNano"), "event timeUnixNano")),
                 attributes=_json_attrs(e.get("attributes")),
             )
             for e in map(_obj, _items(span.get("events")))
@@ -216,12 +243,30 @@ def _list(value: Any, where: str) -> list[Any]:
     return cast("list[Any]", value)
 
 
+def _parse_json(payload: bytes) -> Any:
+    try:
+        # Bytes that are not UTF-8 can only sit inside strings of a valid body: repaired
+        # to U+FFFD there (json.loads would keep some as lone surrogates).
+        text = payload.decode(json.detect_encoding(payload), "replace")
+        data = json.loads(text)
+    except RecursionError:
+        raise OTLPError("JSON nested too deeply to read") from None
+    except (ValueError, LookupError) as exc:  # JSONDecodeError, too many digits
+        raise OTLPError(f"not JSON: {exc}") from None
+    return repair_tree(data) if _SURROGATE_ESCAPE.search(text) else data
+
+
+def _span_label(span: Mapping[str, Any]) -> str:
+    span_id, name = span.get("spanId"), span.get("name")
+    parts = [str(span_id)[:16] if isinstance(span_id, str) else "?"]
+    if isinstance(name, str):
+        parts.append(repr(name[:200]))
+    return " ".join(parts)
+
+
 def decode_json(payload: bytes) -> Decoded:
     """An OTLP/JSON ``ExportTraceServiceRequest`` as records."""
-    try:
-        data = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise OTLPError(f"not JSON: {exc}") from None
+    data = _parse_json(payload)
     if not isinstance(data, dict):
         raise OTLPError("an OTLP/JSON request is an object with resourceSpans")
     out = Decoded()
@@ -238,8 +283,9 @@ def decode_json(payload: bytes) -> Decoded:
                 if not isinstance(span, dict):
                     out.reject("a span must be an object")
                     continue
+                item = cast("dict[str, Any]", span)
                 try:
-                    out.records.append(_json_record(cast("dict[str, Any]", span)))
-                except (ValueError, TypeError, AttributeError) as exc:
-                    out.reject(f"span {cast('dict[str, Any]', span).get('name')!r}: {exc}")
+                    out.records.append(_json_record(item))
+                except Exception as exc:  # ValueError by design; anything else too
+                    out.reject(f"span {_span_label(item)}: {exc}")
     return out

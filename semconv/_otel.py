@@ -16,6 +16,8 @@ class ExceptionAttributes:
     TYPE: Final = "exception.type"
     MESSAGE: Final = "exception.message"
     STACKTRACE: Final = "exception.stacktrace"
+    # Deprecated in the conventions, still set by the OTel SDK's record_exception().
+    ESCAPED: Final = "exception.escaped"
 
 
 class ServerAttributes:

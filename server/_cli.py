@@ -6,8 +6,9 @@
     spanwise traces export [--filter F] [--max-results N] [--output FILE]
 
 Every command reads the store at ``--tracking-uri`` (default: ``SPANWISE_TRACKING_URI``,
-else ``./spanwise.db``). Errors are one line on stderr and a non-zero exit status:
-1 when the work failed, 2 for a bad command line (argparse's convention).
+else ``./spanwise.db``); ``traces`` commands only read: a missing store is an error, never
+created. Errors are one line on stderr and a non-zero exit status: 1 when the work
+failed, 2 for a bad command line (argparse's convention), naming the flag.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from spanwise.common._ids import format_trace_id, parse_trace_id
 
@@ -36,9 +37,11 @@ class CommandError(Exception):
     """A failure to report as one line (no traceback)."""
 
 
-def _store(uri: str | None) -> SqlTraceStore:
+def _store(uri: str | None, *, create: bool = True) -> SqlTraceStore:
+    """The store at ``uri`` (else the configured one); ``create=False`` for commands that
+    only read: they never create a store (a missing one is an error)."""
     from spanwise.store._config import get_tracking_uri, normalize_uri
-    from spanwise.store._sql import SqlTraceStore
+    from spanwise.store._sql import SqlTraceStore, StoreNotFoundError
 
     try:
         resolved = normalize_uri(uri) if uri else get_tracking_uri()
@@ -47,7 +50,9 @@ def _store(uri: str | None) -> SqlTraceStore:
     if resolved is None:
         raise CommandError("no trace store: the tracking URI is 'none' (memory only)")
     try:
-        return SqlTraceStore(resolved)
+        return SqlTraceStore(resolved, create=create)
+    except StoreNotFoundError as exc:
+        raise CommandError(f"{exc}; check --tracking-uri or SPANWISE_TRACKING_URI") from None
     except Exception as exc:
         raise CommandError(f"cannot open the trace store at {resolved}: {exc}") from exc
 
@@ -56,7 +61,7 @@ def _store(uri: str | None) -> SqlTraceStore:
 
 
 def _server(args: argparse.Namespace) -> int:
-    from ._receiver import Receiver
+    from ._receiver import BindError, Receiver
 
     store = _store(args.tracking_uri)
     token = args.token or os.environ.get("SPANWISE_SERVER_TOKEN") or None
@@ -70,8 +75,10 @@ def _server(args: argparse.Namespace) -> int:
     )
     try:
         receiver.start()
-    except OSError as exc:
-        raise CommandError(f"cannot listen on {args.host}: {exc}") from exc
+    except BindError as exc:  # a command-line mistake (a port taken): one line, exit 2
+        store.close()
+        print(f"spanwise server: error: argument --{exc.protocol}-port: {exc}", file=sys.stderr)
+        return 2
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
@@ -111,16 +118,14 @@ def _server(args: argparse.Namespace) -> int:
 def _search_ids(store: SqlTraceStore, args: argparse.Namespace) -> list[str]:
     from spanwise.store._filter import parse_filter, parse_order_by
 
-    try:
-        comparisons = parse_filter(args.filter)
-        order = parse_order_by(args.order_by)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
+    # Both were checked by the parser (_filter_arg, _order_arg).
+    comparisons = parse_filter(args.filter)
+    order = parse_order_by(args.order_by)
     return store.search_ids(comparisons, order, args.max_results)
 
 
 def _list(args: argparse.Namespace, out: TextIO) -> int:
-    store = _store(args.tracking_uri)
+    store = _store(args.tracking_uri, create=False)
     try:
         traces = store.load(_search_ids(store, args))
     finally:
@@ -155,12 +160,8 @@ def _list(args: argparse.Namespace, out: TextIO) -> int:
 def _show(args: argparse.Namespace, out: TextIO) -> int:
     from spanwise.model._model import render_tree
 
-    try:
-        trace_id = format_trace_id(parse_trace_id(args.trace_id))
-    except ValueError as exc:
-        print(f"spanwise: {exc}", file=sys.stderr)
-        return 2
-    store = _store(args.tracking_uri)
+    trace_id = args.trace_id  # checked by the parser (_trace_id_arg)
+    store = _store(args.tracking_uri, create=False)
     try:
         trace = store.get_trace(trace_id)
     finally:
@@ -172,7 +173,7 @@ def _show(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
-    store = _store(args.tracking_uri)
+    store = _store(args.tracking_uri, create=False)
     target: TextIO = out
     try:
         ids = _search_ids(store, args)
@@ -216,13 +217,98 @@ class _Progress:
 # -- entry point -------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``spanwise traces list: error: argument
+    --max-results: ...``, exit status 2 (subcommand parsers are of this class too)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _max_results_arg(text: str) -> int:
+    from spanwise.store._filter import check_max_results
+
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    try:
+        checked = check_max_results(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {number}") from None
+    assert checked is not None
+    return checked
+
+
+def _filter_arg(text: str) -> str:
+    from spanwise.store._filter import parse_filter
+
+    try:
+        parse_filter(text)
+    except ValueError as exc:  # the caret lines need a terminal of their own: one line here
+        raise argparse.ArgumentTypeError(_first_line(exc)) from None
+    return text
+
+
+def _order_arg(text: str) -> str:
+    from spanwise.store._filter import parse_order_by
+
+    try:
+        parse_order_by([text])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(_first_line(exc)) from None
+    return text
+
+
+def _trace_id_arg(text: str) -> str:
+    try:
+        return format_trace_id(parse_trace_id(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(_first_line(exc)) from None
+
+
+def _uri_arg(text: str) -> str:
+    from spanwise.store._config import normalize_uri
+
+    try:
+        uri = normalize_uri(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(_first_line(exc)) from None
+    if uri is None:
+        raise argparse.ArgumentTypeError(f"{text!r} means no store (memory only); give a store")
+    return text
+
+
+def _port_arg(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -2
+    if not -1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0-65535 (0: any free, -1: off), not {text!r}")
+    return port
+
+
+def _size_arg(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        size = 0
+    if size <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of bytes, not {text!r}")
+    return size
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="spanwise", description="spanwise: OTLP receiver and trace store"
-    )
-    common = argparse.ArgumentParser(add_help=False)
+    parser = _Parser(prog="spanwise", description="spanwise: OTLP receiver and trace store")
+    common = _Parser(add_help=False)
     common.add_argument(
         "--tracking-uri",
+        type=_uri_arg,
         help="the trace store (sqlite:///path, postgresql://..., a file path); default: "
         "SPANWISE_TRACKING_URI or ./spanwise.db",
     )
@@ -230,28 +316,36 @@ def _parser() -> argparse.ArgumentParser:
 
     server = commands.add_parser("server", parents=[common], help="run an OTLP receiver")
     server.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
-    server.add_argument("--http-port", type=int, default=4318, help="OTLP/HTTP; -1 disables")
-    server.add_argument("--grpc-port", type=int, default=4317, help="OTLP/gRPC; -1 disables")
+    server.add_argument(
+        "--http-port", type=_port_arg, default=4318, help="OTLP/HTTP; 0 any free; -1 disables"
+    )
+    server.add_argument(
+        "--grpc-port", type=_port_arg, default=4317, help="OTLP/gRPC; 0 any free; -1 disables"
+    )
     server.add_argument(
         "--token", help="require 'Authorization: Bearer TOKEN' (or SPANWISE_SERVER_TOKEN)"
     )
     server.add_argument(
-        "--max-bytes", type=int, default=32 * 1024 * 1024, help="largest request accepted"
+        "--max-bytes", type=_size_arg, default=32 * 1024 * 1024, help="largest request accepted"
     )
 
     traces = commands.add_parser("traces", help="read the trace store")
     actions = traces.add_subparsers(dest="action", required=True)
-    search = argparse.ArgumentParser(add_help=False)
-    search.add_argument("--filter", help="MLflow filter syntax, e.g. \"tags.env = 'prod'\"")
-    search.add_argument("--order-by", action="append", help="e.g. 'timestamp_ms DESC'")
+    search = _Parser(add_help=False)
+    search.add_argument(
+        "--filter", type=_filter_arg, help="MLflow filter syntax, e.g. \"tags.env = 'prod'\""
+    )
+    search.add_argument(
+        "--order-by", type=_order_arg, action="append", help="e.g. 'timestamp_ms DESC'"
+    )
     list_ = actions.add_parser("list", parents=[common, search], help="list traces")
-    list_.add_argument("--max-results", type=int, default=50)
+    list_.add_argument("--max-results", type=_max_results_arg, default=50)
     show = actions.add_parser("show", parents=[common], help="a trace as a tree")
-    show.add_argument("trace_id", help="tr-<32 hex> or the 32 hex digits")
+    show.add_argument("trace_id", type=_trace_id_arg, help="tr-<32 hex> or the 32 hex digits")
     export = actions.add_parser(
         "export", parents=[common, search], help="traces as JSON lines (Trace.to_json)"
     )
-    export.add_argument("--max-results", type=int, default=None)
+    export.add_argument("--max-results", type=_max_results_arg, default=None)
     export.add_argument("--output", "-o", help="file to write (default: stdout)")
     return parser
 

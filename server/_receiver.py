@@ -1,71 +1,84 @@
 """``spanwise server``: an OTLP trace receiver (HTTP and gRPC) writing into the store.
 
-HTTP: ``POST /v1/traces`` with ``application/x-protobuf`` or ``application/json``,
-optionally gzip-compressed. gRPC: the OTLP ``TraceService/Export`` method. Every span
-goes through translation-in (any common convention becomes the canonical form) into
-the store at the tracking URI.
+HTTP (uvicorn + Starlette): ``POST /v1/traces`` with ``application/x-protobuf`` or
+``application/json``, optionally gzip (every member) or deflate. gRPC (grpcio): the OTLP
+``TraceService/Export`` method. Every span goes through translation-in into the store.
 
-The answers follow OTLP: 200 with ``partial_success`` when some spans were rejected;
-400 (malformed), 401 (token), 404, 405, 411, 413 (too large), 415 (content type) with
-a ``google.rpc.Status`` message in the request's encoding; 503 when the store cannot
-take the write, which OTLP clients retry, so nothing is lost. Bad requests never stop
-the server and never touch what is stored.
+Answers follow OTLP. 200, with ``partial_success`` naming the spans that were refused
+one by one (malformed, or a value the store cannot take); their neighbours are stored.
+400 / INVALID_ARGUMENT malformed request, 401 / UNAUTHENTICATED token (checked before
+the body is decoded), 404, 405, 408 body stopped arriving, 413 too large, 415 content
+type or encoding; 429 / RESOURCE_EXHAUSTED too much in flight and 503 /
+UNAVAILABLE store in trouble, both with a retry hint (``Retry-After: 1``, RetryInfo), so
+nothing is lost. Error bodies are a ``google.rpc.Status`` in the request's encoding.
+A body left unread by an early answer is drained (or, past twice the size limit, the
+connection is closed), never read as a next request.
+
+Limits (constructor parameters, defaults in brackets; H: OTLP/HTTP, G: OTLP/gRPC):
+
+- ``max_bytes`` [32 MiB] (H, G): one request, compressed and decompressed.
+- ``max_bytes_in_flight`` [64 MiB] (H, G, shared): request bytes held at once, a
+  decompressed body counted too. A request that would pass it is answered 429 /
+  RESOURCE_EXHAUSTED at once (a request alone may use it all). The process's memory
+  peak is a few times this: decoded spans cost more than their bytes.
+- ``max_connections`` [1024] (H): open connections; one more is answered 503 and closed.
+- ``read_timeout`` [10 s] (H): the time to send a request's head (and to finish sending
+  a body answered early); the longest silence while a body is read, then 408 and the
+  connection is closed. A connection waiting costs a socket, never a thread.
+- ``keep_alive_timeout`` [30 s] (H): an idle keep-alive connection is closed after it.
+- ``backlog`` [1024] (H): connections waiting to be accepted (the kernel caps it at
+  ``net.core.somaxconn``). gRPC's is grpc-core's.
+- ``workers`` [4] (H, G): threads decoding and writing, per protocol; writes to the
+  store are one at a time.
+- ``max_concurrent_rpcs`` [64] (G): calls at once, queued included; more are answered
+  RESOURCE_EXHAUSTED by grpcio. gRPC connections are grpc-core's (HTTP/2 flow control,
+  no thread per connection).
 """
 
 from __future__ import annotations
 
-import gzip
-import hmac
-import json
-import logging
 import threading
-import zlib
-from collections.abc import Callable, Sequence
-from concurrent import futures
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, cast
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTracePartialSuccess,
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
+from starlette.routing import BaseRoute
 
-from spanwise.model._otlp import Decoded, OTLPError, decode_json, decode_protobuf
-from spanwise.model._records import SpanRecord
+from ._grpc import start_grpc
+from ._http import HttpServer, build_app
+from ._ingest import Ingest, ReceiverStats, Sink
 
-__all__ = ["DEFAULT_MAX_BYTES", "Receiver", "ReceiverStats"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_BYTES_IN_FLIGHT",
+    "BindError",
+    "Receiver",
+    "ReceiverStats",
+]
 
-logger = logging.getLogger("spanwise.server")
-
-DEFAULT_MAX_BYTES = 32 * 1024 * 1024  # per request, compressed and decompressed
-_PROTOBUF = "application/x-protobuf"
-_JSON = "application/json"
-_GRPC_CODES = {"INVALID_ARGUMENT": 3, "UNAUTHENTICATED": 16, "UNAVAILABLE": 14}
-
-Sink = Callable[[Sequence[SpanRecord]], object]
+DEFAULT_MAX_BYTES = 32 * 1024 * 1024
+DEFAULT_MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024
 
 
-@dataclass(slots=True)
-class ReceiverStats:
-    requests: int = 0
-    spans: int = 0
-    rejected_spans: int = 0
-    bad_requests: int = 0
-    failed_writes: int = 0
+class BindError(OSError):
+    """A port that cannot be bound; ``protocol`` is "http" or "grpc"."""
+
+    def __init__(self, protocol: str, address: str, reason: str) -> None:
+        name = {"http": "HTTP", "grpc": "gRPC"}[protocol]
+        super().__init__(f"cannot listen for OTLP/{name} on {address}: {reason}")
+        self.protocol = protocol
 
 
-class _RequestError(Exception):
-    def __init__(self, status: int, message: str, grpc_code: int = 3) -> None:
-        super().__init__(message)
-        self.status = status
-        self.grpc_code = grpc_code
+def _check_port(name: str, port: int | None) -> None:
+    if port is not None and not 0 <= port <= 65535:
+        raise ValueError(f"{name} must be 0-65535 (0: any free port), not {port}")
 
 
 class Receiver:
     """Receives OTLP traces and hands the decoded span records to ``sink`` (normally
-    ``SqlTraceStore.write_records``). ``start()`` binds; ``stop()`` is idempotent."""
+    ``SqlTraceStore.write_records``). ``start()`` binds (port 0: a free one, then read
+    ``http_port`` / ``grpc_port``); ``start()`` and ``stop()`` are idempotent; a context
+    manager. The limits are described in this module's docstring."""
 
     def __init__(
         self,
@@ -76,257 +89,113 @@ class Receiver:
         grpc_port: int | None = 4317,
         token: str | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        max_bytes_in_flight: int = DEFAULT_MAX_BYTES_IN_FLIGHT,
+        max_connections: int = 1024,
+        read_timeout: float = 10.0,
+        keep_alive_timeout: float = 30.0,
+        backlog: int = 1024,
+        workers: int = 4,
+        max_concurrent_rpcs: int = 64,
+        extra_routes: Sequence[BaseRoute] = (),
     ) -> None:
-        self._sink = sink
+        _check_port("http_port", http_port)
+        _check_port("grpc_port", grpc_port)
         self.host = host
         self.http_port = http_port
         self.grpc_port = grpc_port
-        self._token = token
         self.max_bytes = max_bytes
-        self.stats = ReceiverStats()
-        self._write_lock = threading.Lock()  # one writer: SQLite serializes anyway
-        self._http: ThreadingHTTPServer | None = None
-        self._http_thread: threading.Thread | None = None
+        self._ingest = Ingest(sink, token, max_bytes, max_bytes_in_flight)
+        self._max_connections = max_connections
+        self._read_timeout = read_timeout
+        self._keep_alive_timeout = keep_alive_timeout
+        self._backlog = backlog
+        self._workers = workers
+        self._max_rpcs = max_concurrent_rpcs
+        self._extra_routes = tuple(extra_routes)
+        self._pool: ThreadPoolExecutor | None = None
+        self._http: HttpServer | None = None
         self._grpc: Any = None
+        self._state_lock = threading.Lock()
+        self._started = False
         self._stopped = False
 
-    # -- shared -------------------------------------------------------------------------
-
-    def authorized(self, header: str | None) -> bool:
-        if self._token is None:
-            return True
-        expected = f"Bearer {self._token}".encode()
-        return header is not None and hmac.compare_digest(header.encode(), expected)
-
-    def ingest(self, decoded: Decoded) -> None:
-        """Write what was decoded; a store failure is a retryable error for the client."""
-        self.stats.requests += 1
-        self.stats.rejected_spans += decoded.rejected
-        if decoded.records:
-            try:
-                with self._write_lock:
-                    self._sink(decoded.records)
-            except Exception as exc:
-                self.stats.failed_writes += 1
-                logger.warning("spanwise server: store write failed: %s", exc)
-                raise _RequestError(503, f"the store cannot take the write now: {exc}", 14) from exc
-            self.stats.spans += len(decoded.records)
-
-    @staticmethod
-    def partial(decoded: Decoded) -> ExportTraceServiceResponse:
-        response = ExportTraceServiceResponse()
-        if decoded.rejected:
-            response.partial_success.CopyFrom(
-                ExportTracePartialSuccess(
-                    rejected_spans=decoded.rejected, error_message="; ".join(decoded.errors)
-                )
-            )
-        return response
-
-    # -- lifecycle ----------------------------------------------------------------------
+    @property
+    def stats(self) -> ReceiverStats:
+        return self._ingest.stats
 
     def start(self) -> Receiver:
-        if self.http_port is not None:
-            self._http = _HTTPServer((self.host, self.http_port), _Handler, self)
-            self.http_port = self._http.server_address[1]
-            self._http_thread = threading.Thread(
-                target=self._http.serve_forever, name="spanwise-otlp-http", daemon=True
-            )
-            self._http_thread.start()
-        if self.grpc_port is not None:
-            self._start_grpc()
+        """Bind and serve. Raises OSError naming the address when a port cannot be bound
+        (nothing is left running)."""
+        with self._state_lock:
+            if self._started:
+                return self
+            self._started = True
+            try:
+                if self.http_port is not None:
+                    self._start_http(self.http_port)
+                if self.grpc_port is not None:
+                    self._start_grpc(self.grpc_port)
+            except BaseException:
+                self._shutdown(0.5)
+                raise
         return self
 
-    def _start_grpc(self) -> None:
-        import grpc
-        from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
+    def _start_http(self, port: int) -> None:
+        self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="spanwise-otlp-http")
+        app = build_app(
+            self._ingest,
+            read_timeout=self._read_timeout,
+            pool=self._pool,
+            extra_routes=self._extra_routes,
+        )
+        self._http = HttpServer(
+            app,
+            self.host,
+            port,
+            max_connections=self._max_connections,
+            read_timeout=self._read_timeout,
+            keep_alive_timeout=self._keep_alive_timeout,
+            backlog=self._backlog,
+            on_refused=lambda: self._ingest.count("throttled"),
+        )
+        try:
+            self.http_port = self._http.start()
+        except (OSError, OverflowError) as exc:  # OverflowError: a port out of range
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise BindError("http", f"{self.host}:{port}", reason) from None
 
-        receiver = self
-
-        class _Servicer(trace_service_pb2_grpc.TraceServiceServicer):
-            def Export(
-                self, request: ExportTraceServiceRequest, context: Any
-            ) -> ExportTraceServiceResponse:
-                metadata = dict(context.invocation_metadata())
-                if not receiver.authorized(metadata.get("authorization")):
-                    receiver.stats.bad_requests += 1
-                    context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token")
-                decoded = decode_protobuf(request)
-                try:
-                    receiver.ingest(decoded)
-                except _RequestError as exc:
-                    context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
-                return receiver.partial(decoded)
-
-        options = [
-            ("grpc.max_receive_message_length", self.max_bytes),
-            ("grpc.so_reuseport", 0),
-        ]
-        server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=options)
-        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_Servicer(), server)  # pyright: ignore[reportUnknownMemberType]
-        port = server.add_insecure_port(f"{self.host}:{self.grpc_port}")
-        if port == 0:
-            raise OSError(f"cannot bind gRPC on {self.host}:{self.grpc_port}")
-        self.grpc_port = port
-        server.start()
-        self._grpc = server
+    def _start_grpc(self, port: int) -> None:
+        try:
+            self._grpc, self.grpc_port = start_grpc(
+                self._ingest,
+                self.host,
+                port,
+                workers=self._workers,
+                max_concurrent_rpcs=self._max_rpcs,
+            )
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise BindError("grpc", f"{self.host}:{port}", reason) from None
 
     def stop(self, grace: float = 2.0) -> None:
-        if self._stopped:
-            return
-        self._stopped = True
+        """Stop serving, letting requests in progress finish for up to ``grace`` seconds."""
+        with self._state_lock:
+            if self._stopped or not self._started:
+                self._stopped = True
+                return
+            self._stopped = True
+            self._shutdown(grace)
+
+    def _shutdown(self, grace: float) -> None:
         if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-        if self._http_thread is not None:
-            self._http_thread.join(timeout=grace + 5)
+            self._http.stop(grace)
         if self._grpc is not None:
             self._grpc.stop(grace).wait(grace + 5)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> Receiver:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], handler: type[_Handler], receiver: Receiver):
-        self.receiver = receiver
-        super().__init__(address, handler)
-
-
-def _decompress(body: bytes, encoding: str, limit: int) -> bytes:
-    if encoding in ("", "identity"):
-        return body
-    if encoding not in ("gzip", "deflate"):
-        raise _RequestError(415, f"unsupported Content-Encoding {encoding!r} (gzip, deflate)")
-    try:
-        inflater = zlib.decompressobj(wbits=31 if encoding == "gzip" else 15)
-        out = inflater.decompress(body, limit + 1)
-        if len(out) > limit or inflater.unconsumed_tail:
-            raise _RequestError(413, f"the decompressed body exceeds {limit} bytes")
-        if not inflater.eof:
-            raise _RequestError(400, f"truncated {encoding} body")
-        return out
-    except (zlib.error, gzip.BadGzipFile) as exc:
-        raise _RequestError(400, f"bad {encoding} body: {exc}") from None
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "spanwise-otlp"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("%s " + format, self.address_string(), *args)
-
-    def do_GET(self) -> None:
-        if self.path in ("/", "/health", "/healthz"):
-            self._reply(200, _JSON, b'{"status":"ok"}')
-        else:
-            self._error(_RequestError(404, f"no such path {self.path!r}"), _JSON)
-
-    def do_POST(self) -> None:
-        receiver = cast(_HTTPServer, self.server).receiver
-        kind = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        as_json = kind == _JSON
-        try:
-            if self.path.split("?")[0].rstrip("/") != "/v1/traces":
-                raise _RequestError(
-                    404, f"no such path {self.path!r}; OTLP traces go to /v1/traces"
-                )
-            if not receiver.authorized(self.headers.get("Authorization")):
-                raise _RequestError(401, "missing or wrong bearer token", 16)
-            if kind not in (_PROTOBUF, _JSON):
-                raise _RequestError(
-                    415, f"Content-Type must be {_PROTOBUF} or {_JSON}, not {kind or 'none'!r}"
-                )
-            body = self._body(receiver.max_bytes)
-            body = _decompress(
-                body,
-                (self.headers.get("Content-Encoding") or "").strip().lower(),
-                receiver.max_bytes,
-            )
-            try:
-                decoded = decode_json(body) if as_json else decode_protobuf(body)
-            except OTLPError as exc:
-                raise _RequestError(400, str(exc)) from None
-            receiver.ingest(decoded)
-        except _RequestError as exc:
-            if exc.status != 503:
-                receiver.stats.bad_requests += 1
-            self._error(exc, _JSON if as_json else _PROTOBUF)
-            return
-        response = receiver.partial(decoded)
-        if as_json:
-            payload: dict[str, Any] = {}
-            if decoded.rejected:
-                payload["partialSuccess"] = {
-                    "rejectedSpans": str(decoded.rejected),
-                    "errorMessage": response.partial_success.error_message,
-                }
-            self._reply(200, _JSON, json.dumps(payload).encode())
-        else:
-            self._reply(200, _PROTOBUF, response.SerializeToString())
-
-    def _body(self, limit: int) -> bytes:
-        length = self.headers.get("Content-Length")
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            raise _RequestError(411, "send a Content-Length (chunked bodies are not accepted)")
-        if length is None:
-            raise _RequestError(411, "Content-Length required")
-        try:
-            size = int(length)
-        except ValueError:
-            raise _RequestError(400, f"bad Content-Length {length!r}") from None
-        if size < 0:
-            raise _RequestError(400, f"bad Content-Length {length!r}")
-        if size > limit:
-            if size <= 2 * limit:
-                # Read and discard a body not far past the limit, so the client (still
-                # sending) gets the 413 rather than a reset connection.
-                self._discard(size)
-            else:  # not worth reading: drop the connection after answering
-                self.close_connection = True
-            raise _RequestError(413, f"the body is {size} bytes; the limit is {limit}")
-        body = self.rfile.read(size)
-        if len(body) != size:
-            self.close_connection = True
-            raise _RequestError(400, f"truncated body: {len(body)} of {size} bytes")
-        return body
-
-    def _discard(self, size: int) -> None:
-        while size > 0:
-            chunk = self.rfile.read(min(size, 65536))
-            if not chunk:
-                self.close_connection = True
-                return
-            size -= len(chunk)
-
-    def _error(self, exc: _RequestError, kind: str) -> None:
-        from google.rpc.status_pb2 import Status  # shipped with googleapis-common-protos
-
-        if kind == _JSON:
-            body = json.dumps({"code": exc.grpc_code, "message": str(exc)}).encode()
-        else:
-            body = Status(code=exc.grpc_code, message=str(exc)).SerializeToString()
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
-        if exc.status == 503:
-            headers["Retry-After"] = "1"
-        self._reply(exc.status, kind, body, headers)
-
-    def _reply(
-        self, status: int, kind: str, body: bytes, headers: dict[str, str] | None = None
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(body)

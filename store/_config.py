@@ -11,8 +11,9 @@ flushes through the export pipeline, then calls :func:`set_uri`).
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
+
+from spanwise.common._safety import fork_safe_lock
 
 __all__ = [
     "DEFAULT_DB_NAME",
@@ -28,7 +29,7 @@ DEFAULT_DB_NAME = "spanwise.db"
 _NO_STORE = {"none", "memory", "off"}
 _SCHEMES = ("sqlite", "postgresql", "postgres")
 
-_lock = threading.Lock()
+_lock = fork_safe_lock()  # released again in a forked child
 _uri: str | None = None
 
 

@@ -1,28 +1,45 @@
-"""MLflow's trace filter grammar: parsing, and matching traces held in memory.
+"""MLflow's trace filter grammar: parsing (``_match`` applies it to traces in memory,
+``_filter_sql`` to the store).
 
 ``filter_string`` is comparisons joined by ``AND``: ``identifier op value``, e.g.
 ``status = 'OK' AND tags.fruit = 'apple' AND execution_time_ms > 100``. Identifiers:
 ``status``/``state``, ``name``, ``timestamp_ms``, ``execution_time_ms``,
 ``tags.<key>``, ``metadata.<key>``, ``span.name``, ``span.type`` (keys may be
 back-quoted). A malformed filter raises ``ValueError`` naming what and where.
+
+Bounds, so that any filter that parses also runs on SQLite and PostgreSQL: at most
+``MAX_COMPARISONS`` comparisons (SQLite refuses expressions nested ~1000 deep: an AND
+chain of ~990 comparisons), at most ``MAX_VALUES`` values in all (SQLite builds before
+3.32 bind at most 999 parameters), numbers within a 64-bit integer (the stored
+columns' type) and finite.
 """
 
 from __future__ import annotations
 
+import math
+import operator
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, cast
+
+if TYPE_CHECKING:
+    from typing import SupportsIndex
 
 __all__ = [
+    "MAX_COMPARISONS",
+    "MAX_VALUES",
     "Comparison",
     "OrderBy",
-    "TraceFields",
-    "matches",
+    "check_max_results",
     "parse_filter",
     "parse_order_by",
-    "sort_traces",
 ]
+
+MAX_COMPARISONS = 100
+MAX_VALUES = 500
+_INT64 = 2**63
+_SHOWN = 80  # characters of a long filter quoted in an error
 
 Field = Literal[
     "state",
@@ -51,21 +68,6 @@ class Comparison:
 class OrderBy:
     field: Literal["timestamp_ms", "execution_time_ms", "name", "state", "trace_id"]
     ascending: bool
-
-
-@dataclass(frozen=True, slots=True)
-class TraceFields:
-    """What the in-memory matcher needs to know about one trace."""
-
-    trace_id: str
-    state: str
-    name: str | None
-    timestamp_ms: int
-    execution_time_ms: int | None
-    tags: Mapping[str, str]
-    metadata: Mapping[str, str]
-    spans: Sequence[tuple[str, str]]  # (span name, span type)
-    start_time_ns: int = 0  # orders traces within the same millisecond
 
 
 _ATTRIBUTES: dict[str, Field] = {
@@ -119,12 +121,19 @@ class _Parser:
         self.text = text
         self.tokens = self._tokenize()
         self.i = 0
+        self.values_seen = 0
 
     def error(self, message: str, pos: int | None = None) -> ValueError:
         where = len(self.text) if pos is None else pos
+        # A long filter is shown around the position only (a message, not a dump).
+        start = max(0, where - _SHOWN // 2)
+        shown = self.text[start : start + _SHOWN]
+        prefix = "..." if start else ""
+        suffix = "..." if start + _SHOWN < len(self.text) else ""
+        quoted = repr(self.text) if not (prefix or suffix) else f"{prefix}{shown}{suffix}"
         return ValueError(
-            f"Invalid filter {self.text!r}: {message} at position {where}\n"
-            f"  {self.text}\n  {' ' * where}^"
+            f"Invalid filter {quoted}: {message} at position {where}\n"
+            f"  {prefix}{shown}{suffix}\n  {' ' * (len(prefix) + where - start)}^"
         )
 
     def _tokenize(self) -> list[_Token]:
@@ -161,6 +170,11 @@ class _Parser:
             if self.word(token, "AND"):
                 if self.peek() is None:
                     raise self.error("expected a comparison after AND")
+                if len(comparisons) == MAX_COMPARISONS:
+                    raise self.error(
+                        f"too many comparisons (at most {MAX_COMPARISONS} joined by AND)",
+                        token.pos,
+                    )
                 comparisons.append(self.comparison())
             elif self.word(token, "OR"):
                 raise self.error("OR is not supported (only AND)", token.pos)
@@ -231,14 +245,22 @@ class _Parser:
         token = self.take()
         if token is None:
             raise self.error("expected a value")
+        self.values_seen += 1
+        if self.values_seen > MAX_VALUES:
+            raise self.error(f"too many values (at most {MAX_VALUES} in one filter)", token.pos)
         if field in _NUMERIC:
             text = token.text
             if token.kind == "string":
                 text = _unquote(text)
             try:
-                return float(text) if any(c in text for c in ".eE") else int(text)
+                number = float(text) if any(c in text for c in ".eE") else int(text)
             except ValueError:
                 raise self.error(f"expected a number, got {token.text!r}", token.pos) from None
+            if not math.isfinite(number) or not -_INT64 <= number < _INT64:
+                raise self.error(
+                    f"number {token.text} is out of range (it must fit a 64-bit integer)", token.pos
+                )
+            return number
         if token.kind != "string":
             raise self.error(f"expected a quoted string, got {token.text!r}", token.pos)
         return _unquote(token.text)
@@ -280,6 +302,9 @@ def _unquote(text: str) -> str:
 
 def parse_filter(filter_string: str | None) -> tuple[Comparison, ...]:
     """The comparisons of ``filter_string`` (empty for None or blank)."""
+    given = cast(object, filter_string)  # callers pass anything
+    if given is not None and not isinstance(given, str):
+        raise TypeError(f"filter_string must be a string or None, got {type(given).__name__}")
     if filter_string is None or not filter_string.strip():
         return ()
     return _Parser(filter_string).parse()
@@ -305,9 +330,16 @@ def parse_order_by(order_by: Sequence[str] | None) -> tuple[OrderBy, ...]:
     (in the first key's direction)."""
     if isinstance(order_by, str):
         order_by = [order_by]
+    given = cast(object, order_by)  # callers pass anything
+    if given is not None and not isinstance(given, list | tuple):
+        raise TypeError(f"order_by must be a list of strings, got {type(given).__name__}")
     items: list[OrderBy] = []
-    for item in order_by or ():
-        parts = str(item).split()
+    for item in cast("Sequence[object]", order_by or ()):
+        if not isinstance(item, str):
+            raise TypeError(
+                f"order_by must be a list of strings, got an item of type {type(item).__name__}"
+            )
+        parts = item.split()
         if not parts or len(parts) > 2:
             raise ValueError(f"Invalid order_by item {item!r}: expected '<field> [ASC|DESC]'")
         name = parts[0].lower()
@@ -330,67 +362,21 @@ def parse_order_by(order_by: Sequence[str] | None) -> tuple[OrderBy, ...]:
     return tuple(items)
 
 
-# -- matching in memory (the same semantics as the SQL in _filter_sql) -----------------
-
-
-def _like(pattern: str, flags: int = 0) -> re.Pattern[str]:
-    parts = (".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
-    return re.compile("".join(parts), flags | re.DOTALL)
-
-
-def _compare(actual: Scalar | None, op: Op, value: Value) -> bool:
-    if actual is None:
-        return False
-    if op in ("IN", "NOT IN"):
-        inside = actual in value  # type: ignore[operator]
-        return inside if op == "IN" else not inside
-    if op == "=":
-        return actual == value
-    if op == "!=":
-        return actual != value
-    if op in ("LIKE", "ILIKE"):
-        flags = re.IGNORECASE if op == "ILIKE" else 0
-        return _like(str(value), flags).fullmatch(str(actual)) is not None
-    number, limit = float(actual), float(value)  # type: ignore[arg-type]
-    return {
-        "<": number < limit,
-        "<=": number <= limit,
-        ">": number > limit,
-        ">=": number >= limit,
-    }[op]
-
-
-def _match_one(fields: TraceFields, c: Comparison) -> bool:
-    if c.field == "tag":
-        return _compare(fields.tags.get(c.key or ""), c.op, c.value)
-    if c.field == "metadata":
-        return _compare(fields.metadata.get(c.key or ""), c.op, c.value)
-    if c.field == "span.name":
-        return any(_compare(name, c.op, c.value) for name, _ in fields.spans)
-    if c.field == "span.type":
-        return any(_compare(kind, c.op, c.value) for _, kind in fields.spans)
-    actual: Scalar | None = {
-        "state": fields.state,
-        "name": fields.name,
-        "timestamp_ms": fields.timestamp_ms,
-        "execution_time_ms": fields.execution_time_ms,
-    }[c.field]
-    return _compare(actual, c.op, c.value)
-
-
-def matches(fields: TraceFields, comparisons: Sequence[Comparison]) -> bool:
-    return all(_match_one(fields, c) for c in comparisons)
-
-
-def sort_traces(items: list[TraceFields], order: Sequence[OrderBy]) -> list[TraceFields]:
-    """Sorted as the SQL orders them: None values last in either direction."""
-    out = list(items)
-    for o in reversed(order):  # stable sorts, last key first
-        present = [t for t in out if getattr(t, o.field) is not None]
-        missing = [t for t in out if getattr(t, o.field) is None]
-        if o.field == "timestamp_ms":
-            present.sort(key=lambda t: (t.timestamp_ms, t.start_time_ns), reverse=not o.ascending)
-        else:
-            present.sort(key=lambda t: getattr(t, o.field), reverse=not o.ascending)
-        out = present + missing
-    return out
+def check_max_results(max_results: object) -> int | None:
+    """``max_results`` as an int (None: no limit); TypeError or ValueError naming it."""
+    if max_results is None:
+        return None
+    try:
+        if isinstance(max_results, bool):  # an int to Python, a mistake here
+            raise TypeError
+        value = operator.index(cast("SupportsIndex", max_results))  # int, numpy ints
+    except TypeError:
+        raise TypeError(
+            "max_results must be a positive integer or None, got "
+            f"{type(max_results).__name__} {max_results!r}"
+        ) from None
+    if value < 1:
+        raise ValueError(f"max_results must be a positive integer, got {value}")
+    if value >= _INT64:
+        raise ValueError(f"max_results must be below 2**63, got {value}")
+    return value

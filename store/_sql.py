@@ -4,7 +4,10 @@ Writes take spans of any traces, possibly partial (the OTLP exporter path sends 
 as they end): spans of a trace already stored are merged with it and the trace's
 search rows are recomputed, in one transaction per batch. Several processes may write
 to one store: SQLite writers queue on the database lock (WAL, ``BEGIN IMMEDIATE``,
-a busy timeout and bounded retries); PostgreSQL's transactions do the rest.
+a busy timeout and bounded retries); PostgreSQL's transactions do the rest. A record
+the database refuses is isolated (the batch is split until it stands alone) and handed
+to the caller's ``reject``; the others are written. The engine never prints SQL
+parameters (they hold users' inputs and outputs).
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     Select,
-    Table,
     create_engine,
     delete,
     event,
@@ -39,20 +41,19 @@ from sqlalchemy.pool import NullPool, QueuePool
 from spanwise.model._conventions import canonical_record
 from spanwise.model._model import Trace
 from spanwise.model._records import SpanRecord
-from spanwise.model._translate import build_trace, root_record, span_type_of, trace_info
+from spanwise.model._translate import build_trace
 
 from . import _schema as s
+from ._errors import Reject, check_record, describe_error, is_record_error, is_transient
+from ._rows import bulk_insert, group_by_trace, table_rows
 
 if TYPE_CHECKING:
     from ._filter import Comparison, OrderBy
 
-__all__ = ["SqlTraceStore", "StoreSchemaError"]
+__all__ = ["SqlTraceStore", "StoreNotFoundError", "StoreSchemaError"]
 
 _CHUNK = 500  # ids per IN (...) list
 _RETRIES = 8
-
-# json.dumps with options builds an encoder per call; one per span adds up.
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 # Every open store, for the fork handler below.
 _stores: weakref.WeakSet[SqlTraceStore] = weakref.WeakSet()
@@ -74,36 +75,38 @@ class StoreSchemaError(RuntimeError):
     """The store was written by a newer spanwise (or is not a spanwise store)."""
 
 
+class StoreNotFoundError(RuntimeError):
+    """Opened for reading only (``create=False``) and there is no store there."""
+
+
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
     for i in range(0, len(items), _CHUNK):
         yield items[i : i + _CHUNK]
 
 
-def _is_transient(exc: DBAPIError) -> bool:
-    text = str(exc.orig).lower()
-    return any(
-        word in text
-        for word in (
-            "database is locked",
-            "busy",
-            "deadlock",
-            "could not serialize",
-            "duplicate key",
-        )
-    )
-
-
 class SqlTraceStore:
-    """Traces in a SQL database given by an SQLAlchemy URL."""
+    """Traces in a SQL database given by an SQLAlchemy URL.
 
-    def __init__(self, uri: str) -> None:
+    ``create=False`` (the read-only commands) opens an existing store only: a missing
+    SQLite file, or a database without spanwise's tables, is ``StoreNotFoundError``
+    and nothing is created.
+    """
+
+    def __init__(self, uri: str, *, create: bool = True) -> None:
         self.uri = uri
         url = make_url(uri)
+        # For messages: a PostgreSQL password never reaches a log line or a traceback.
+        self._shown = url.render_as_string(hide_password=True)
         self._sqlite = url.get_backend_name() == "sqlite"
         if self._sqlite:
             database = url.database or ""
             if database and database != ":memory:":
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                path = Path(database).expanduser()
+                if not create and not path.is_file():
+                    why = "not a file" if path.exists() else "the file does not exist"
+                    raise StoreNotFoundError(f"no trace store at {path} ({why})")
+                if create:
+                    path.parent.mkdir(parents=True, exist_ok=True)
             # Pooled: opening a connection costs four PRAGMAs, and closing the last one
             # checkpoints and truncates the WAL (milliseconds per write). A pooled
             # connection is used by one thread at a time; a forked child drops the
@@ -113,14 +116,24 @@ class SqlTraceStore:
                 url,
                 poolclass=NullPool if memory else QueuePool,
                 connect_args={"timeout": 30, "check_same_thread": False},
+                hide_parameters=True,
                 **({} if memory else {"pool_size": 2, "max_overflow": 4}),
             )
             event.listen(self._engine, "connect", _sqlite_connect)
             event.listen(self._engine, "begin", _sqlite_begin)
         else:
-            self._engine = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4)
+            self._engine = create_engine(
+                url, pool_pre_ping=True, pool_size=2, max_overflow=4, hide_parameters=True
+            )
         _stores.add(self)
-        self._ensure_schema()
+        try:
+            if create:
+                self._ensure_schema()
+            else:
+                self._check_existing()
+        except BaseException:
+            self._engine.dispose()
+            raise
 
     # -- schema ------------------------------------------------------------------------
 
@@ -132,37 +145,45 @@ class SqlTraceStore:
                         # Serialise concurrent first-time creators.
                         conn.exec_driver_sql("SELECT pg_advisory_xact_lock(724031)")
                     s.metadata.create_all(conn, checkfirst=True)
-                    row = conn.execute(
-                        select(s.meta.c.value).where(s.meta.c.key == "schema_version")
-                    ).scalar()
-                    if row is None:
+                    if self._check_version(conn) is None:
                         conn.execute(
                             insert(s.meta).values(key="schema_version", value=str(s.SCHEMA_VERSION))
                         )
-                    elif int(row) > s.SCHEMA_VERSION:
-                        raise StoreSchemaError(
-                            f"The trace store at {self.uri} has schema version {row}, newer than "
-                            f"this spanwise understands ({s.SCHEMA_VERSION}); upgrade spanwise"
-                        )
-                    self._check_columns(conn)
                 return
             except DBAPIError as exc:
-                if attempt == _RETRIES - 1 or not _is_transient(exc):
+                if attempt == _RETRIES - 1 or not is_transient(exc):
                     raise
                 _backoff(attempt)
 
-    def _check_columns(self, conn: Connection) -> None:
-        """Refuse, clearly, a store whose tables differ from this schema version's."""
+    def _check_existing(self) -> None:
+        """A store that is there already, without creating or changing anything."""
+        with self._read() as conn:
+            if not inspect(conn).has_table(s.meta.name):
+                raise StoreNotFoundError(
+                    f"no trace store at {self._shown} (the database has no spanwise tables)"
+                )
+            self._check_version(conn)
+
+    def _check_version(self, conn: Connection) -> str | None:
+        """Refuse, clearly, a store of a newer schema version or whose tables differ from
+        this version's. Returns the stored version (None: not recorded yet)."""
+        row = conn.execute(select(s.meta.c.value).where(s.meta.c.key == "schema_version")).scalar()
+        if row is not None and int(row) > s.SCHEMA_VERSION:
+            raise StoreSchemaError(
+                f"The trace store at {self._shown} has schema version {row}, newer than "
+                f"this spanwise understands ({s.SCHEMA_VERSION}); upgrade spanwise"
+            )
         inspector = inspect(conn)
         for table in s.metadata.sorted_tables:
             found = {c["name"] for c in inspector.get_columns(table.name)}
             missing = sorted(set(table.columns.keys()) - found)
             if missing:
                 raise StoreSchemaError(
-                    f"The trace store at {self.uri} does not match this spanwise's schema "
+                    f"The trace store at {self._shown} does not match this spanwise's schema "
                     f"(table {table.name} lacks {', '.join(missing)}); it was written by a "
                     "pre-release build: move it aside or set SPANWISE_TRACKING_URI elsewhere"
                 )
+        return row
 
     # -- connections -------------------------------------------------------------------
 
@@ -183,25 +204,75 @@ class SqlTraceStore:
 
     # -- writing -----------------------------------------------------------------------
 
-    def write_records(self, records: Iterable[SpanRecord]) -> int:
-        """Store span records (of any traces); returns how many traces were written."""
+    def write_records(self, records: Iterable[SpanRecord], *, reject: Reject | None = None) -> int:
+        """Store span records (of any traces); returns how many traces were written.
+
+        Without ``reject``, any failure raises (a malformed record: ``ValueError``). With
+        it, a record that cannot be stored (malformed, or refused by the database: a
+        constraint, a value out of range, text that is not Unicode) goes to
+        ``reject(record, reason)`` (the reason holds no span content) and every other
+        record is still written. A store in trouble (locked after the retries, full,
+        gone) raises either way.
+        """
         by_trace: dict[str, dict[str, SpanRecord]] = {}
-        for record in map(canonical_record, records):  # stored in the canonical form
-            by_trace.setdefault(record["trace_id"], {})[record["span_id"]] = record
+        for record in records:
+            try:
+                if (reason := check_record(record)) is not None:
+                    raise ValueError(f"Cannot store a span record: {reason}")
+                canon = canonical_record(record)  # stored in the canonical form
+                by_trace.setdefault(canon["trace_id"], {})[canon["span_id"]] = canon
+            except Exception as exc:
+                if reject is None or not is_record_error(exc):
+                    raise
+                reject(record, check_record(record) or f"unreadable record ({describe_error(exc)})")
         if not by_trace:
             return 0
+        try:
+            self._write_retrying(by_trace)
+        except Exception as exc:
+            if reject is None or not is_record_error(exc):
+                raise
+            return self._write_isolating(by_trace, reject, exc)
+        return len(by_trace)
+
+    def _write_retrying(self, by_trace: dict[str, dict[str, SpanRecord]]) -> None:
         for attempt in range(_RETRIES):
             try:
                 with self._write() as conn:
                     self._write_batch(conn, by_trace)
-                return len(by_trace)
+                return
             except DBAPIError as exc:  # locked, or two writers racing on one trace's rows
-                if attempt == _RETRIES - 1 or not _is_transient(exc):
+                if attempt == _RETRIES - 1 or not is_transient(exc):
                     raise
                 _backoff(attempt)
-        return 0
+
+    def _write_isolating(
+        self, by_trace: dict[str, dict[str, SpanRecord]], reject: Reject, failure: Exception
+    ) -> int:
+        """Write what can be written of a refused batch: halve the refused parts until each
+        bad record stands alone (O(log n) extra transactions per bad record, where trace
+        by trace then span by span would cost one per record)."""
+        written: set[str] = set()
+        pending = [([r for members in by_trace.values() for r in members.values()], failure)]
+        while pending:
+            part, exc = pending.pop()
+            if len(part) == 1:
+                reject(part[0], check_record(part[0]) or describe_error(exc))
+                continue
+            middle = len(part) // 2
+            for half in (part[middle:], part[:middle]):
+                try:
+                    self._write_retrying(group_by_trace(half))
+                    written.update(r["trace_id"] for r in half)
+                except Exception as error:
+                    if not is_record_error(error):
+                        raise
+                    pending.append((half, error))
+        return len(written)
 
     def _write_batch(self, conn: Connection, by_trace: dict[str, dict[str, SpanRecord]]) -> None:
+        # A copy: stored spans merged in below must not leak into a retry or a split.
+        by_trace = {trace_id: dict(members) for trace_id, members in by_trace.items()}
         ids = [f"tr-{trace_id}" for trace_id in by_trace]
         # Traces that already have spans stored: merge, the new span winning per id.
         for chunk in _chunks(ids):
@@ -215,36 +286,10 @@ class SqlTraceStore:
         for chunk in _chunks(ids):
             for table in (s.spans, s.tags, s.trace_metadata, s.traces):
                 conn.execute(delete(table).where(table.c.trace_id.in_(chunk)))
-        trace_rows: list[dict[str, Any]] = []
-        span_rows: list[dict[str, Any]] = []
-        tag_rows: list[dict[str, Any]] = []
-        meta_rows: list[dict[str, Any]] = []
-        for members in by_trace.values():
-            records = list(members.values())
-            trace_rows.append(_trace_row(records, tag_rows, meta_rows))
-            trace_id = trace_rows[-1]["trace_id"]
-            for record in records:
-                span_rows.append(
-                    {
-                        "trace_id": trace_id,
-                        "span_id": record["span_id"],
-                        "parent_id": record["parent_id"],
-                        "name": record["name"],
-                        "span_type": span_type_of(record["attributes"]),
-                        "start_time_ns": record["start"],
-                        "end_time_ns": record["end"],
-                        "status": record["status"],
-                        "remote_parent": record["remote_parent"],
-                        "content": _encode(record),
-                    }
-                )
-        for table, rows in (
-            (s.traces, trace_rows),
-            (s.spans, span_rows),
-            (s.tags, tag_rows),
-            (s.trace_metadata, meta_rows),
+        for table, rows in zip(
+            (s.traces, s.spans, s.tags, s.trace_metadata), table_rows(by_trace), strict=True
         ):
-            _bulk_insert(conn, table, rows)
+            bulk_insert(conn, table, rows)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -318,49 +363,6 @@ class SqlTraceStore:
                 for trace_id, content in rows:
                     by_trace[trace_id].append(json.loads(content))
         return [build_trace(records) for records in by_trace.values() if records]
-
-
-def _trace_row(
-    records: list[SpanRecord], tag_rows: list[dict[str, Any]], meta_rows: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """The searchable row of one trace, read off its root record (nothing decoded)."""
-    root = root_record(records)
-    assert root is not None
-    info = trace_info(root)
-    for key, value in info.tags.items():
-        tag_rows.append(
-            {"trace_id": info.trace_id, "key": key, "value": value[: s.SEARCH_VALUE_CHARS]}
-        )
-    for key, value in info.trace_metadata.items():
-        meta_rows.append(
-            {"trace_id": info.trace_id, "key": key, "value": value[: s.SEARCH_VALUE_CHARS]}
-        )
-    return {
-        "trace_id": info.trace_id,
-        "name": root["name"],
-        "state": info.state.value,
-        "request_time": info.request_time,
-        "start_time_ns": root["start"],
-        "execution_duration": info.execution_duration,
-        "request_preview": info.request_preview,
-        "response_preview": info.response_preview,
-        "client_request_id": info.client_request_id,
-        "span_count": len(records),
-    }
-
-
-def _bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """One driver-level executemany: SQLAlchemy's per-row parameter processing costs
-    more than SQLite's own insert, on the writer thread that shares the app's GIL."""
-    if not rows:
-        return
-    columns = list(rows[0])
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join([mark] * len(columns))})"
-    )
-    conn.exec_driver_sql(sql, [tuple(row[c] for c in columns) for row in rows])
 
 
 def _backoff(attempt: int) -> None:

@@ -7,6 +7,7 @@ counts, and says once) rather than block the application.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -19,7 +20,9 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.trace import ReadableSpan
 
 from spanwise.common._safety import logger, raise_internal_errors, warn_once
-from spanwise.model._records import record_from_otel
+from spanwise.model._records import SpanRecord, record_from_otel
+
+from ._errors import describe_error
 
 if TYPE_CHECKING:
     from ._sql import SqlTraceStore
@@ -47,6 +50,7 @@ class StoreWriter:
         self._attempts = write_attempts
         self._interval = interval
         self.dropped_spans = 0
+        self.rejected_spans = 0  # refused by the store one by one (also in dropped_spans)
         self.written_traces = 0
         self.last_error: BaseException | None = None
         self._reset()
@@ -55,6 +59,8 @@ class StoreWriter:
     def _reset(self) -> None:
         # A plain lock: never taken twice by one thread, and cheaper than the RLock default.
         self._cond = threading.Condition(threading.Lock())
+        # Held while a batch is written: a fork waits for it (see _before_fork).
+        self._writing = threading.Lock()
         self._queue: deque[Sequence[ReadableSpan]] = deque()
         self._queued = 0
         self._submitted = 0
@@ -151,7 +157,8 @@ class StoreWriter:
                     size += len(item)
                 self._queued -= size
             try:
-                self._write(batch)
+                with self._writing:
+                    self._write(batch)
             finally:
                 with self._cond:
                     self._done += len(batch)
@@ -159,12 +166,33 @@ class StoreWriter:
 
     def _write(self, batch: list[Sequence[ReadableSpan]]) -> None:
         for attempt in range(self._attempts):
+            # One unwritable span costs only itself: the store hands it back here and
+            # writes the rest. Counted per attempt, so a retried batch is not counted twice.
+            refused: list[str] = []
+            reject = functools.partial(_note_refused, refused)
             try:
                 store = self._get_store()
                 if store is None:  # memory-only mode
                     return
-                records = [record_from_otel(span) for trace in batch for span in trace]
-                self.written_traces += store.write_records(records)
+                records: list[SpanRecord] = []
+                for trace in batch:
+                    for span in trace:
+                        try:
+                            records.append(record_from_otel(span))
+                        except Exception as exc:
+                            reject(span, f"unreadable span ({describe_error(exc)})")
+                self.written_traces += store.write_records(records, reject=reject)
+                if refused:
+                    self.rejected_spans += len(refused)
+                    self.dropped_spans += len(refused)
+                    # The reason names the rule broken, never the span's content.
+                    warn_once(
+                        "writer:rejected",
+                        "spanwise: the store refused %d span(s) (%s); they were dropped, the "
+                        "rest of the batch was written (count: StoreWriter.rejected_spans)",
+                        len(refused),
+                        refused[0],
+                    )
                 return
             except Exception as exc:
                 self.last_error = exc
@@ -174,22 +202,48 @@ class StoreWriter:
                         logger.error("spanwise: store write failed", exc_info=exc)
                     warn_once(
                         "writer:error",
-                        "spanwise: could not write %d trace(s) to the store: %s: %s "
+                        "spanwise: could not write %d trace(s) to the store: %s "
                         "(further failures are logged at DEBUG)",
                         len(batch),
-                        type(exc).__name__,
-                        exc,
+                        describe_error(exc),
                     )
                     return
                 time.sleep(0.05 * 2**attempt)
 
 
+def _note_refused(into: list[str], _record: object, reason: str) -> None:
+    into.append(reason)
+
+
+_held_at_fork: list[threading.Lock] = []
+
+
+def _before_fork() -> None:
+    # A child forked in the middle of a write would inherit SQLite's record of the
+    # parent's locks (kept per process, in memory) without the locks themselves: its own
+    # connections would then wait on the database forever. Wait (bounded) for the write.
+    for writer in list(_writers):
+        lock = writer._writing  # pyright: ignore[reportPrivateUsage]
+        if lock.acquire(timeout=5.0):
+            _held_at_fork.append(lock)
+
+
+def _after_fork_in_parent() -> None:
+    while _held_at_fork:
+        _held_at_fork.pop().release()
+
+
 def _after_fork_in_child() -> None:
-    # The parent writes what it had queued; the child starts empty, with a fresh lock
+    # The parent writes what it had queued; the child starts empty, with fresh locks
     # (the parent's may have been held at fork) and starts its own thread on demand.
+    _held_at_fork.clear()
     for writer in list(_writers):
         writer._reset()  # pyright: ignore[reportPrivateUsage]
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )

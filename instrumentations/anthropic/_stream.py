@@ -3,7 +3,9 @@
 The same raw events arrive from ``messages.create(stream=True)`` and from the
 ``messages.stream()`` helper (whose ``MessageStream`` reads them through the proxy), so
 one handler serves both. When the stream ends, however it ends, what was received is
-recorded as a non-streamed message would be.
+recorded as a non-streamed message would be. Fields of an unexpected shape (a text delta
+that is a list or a number, an index that is not an integer) are recorded as well as
+they can be, never assumed.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from spanwise.common._json import loads
 from spanwise.semconv import GenAIAttributes
 
 from .._llm import LLMCall
-from .._stream import RecordingHandler
+from .._stream import RecordingHandler, delta_json, delta_text
 from . import _extract as x
 
 __all__ = ["MessageStreamHandler"]
@@ -44,9 +46,11 @@ class MessageStreamHandler(RecordingHandler):
         if kind == "content_block_delta":  # the common case first
             self._delta(chunk)
         elif kind == "content_block_start":
-            block = getattr(chunk, "content_block", None)
-            index = getattr(chunk, "index", len(self._blocks))
-            self._blocks[index] = _as_dict(block)
+            block = _as_dict(getattr(chunk, "content_block", None))
+            for key in ("text", "thinking"):  # what deltas add to: text
+                if key in block and not isinstance(block[key], str):
+                    block[key] = delta_text(block[key])
+            self._blocks[self._index(chunk, len(self._blocks))] = block
         elif kind == "message_start":
             message = getattr(chunk, "message", None)
             self._message = {
@@ -64,17 +68,25 @@ class MessageStreamHandler(RecordingHandler):
             usage = _as_dict(getattr(chunk, "usage", None))
             self._usage.update({k: v for k, v in usage.items() if v is not None})
 
+    @staticmethod
+    def _index(chunk: Any, default: int) -> int:
+        index = getattr(chunk, "index", None)
+        return index if isinstance(index, int) else default
+
     def _delta(self, chunk: Any) -> None:
-        index = getattr(chunk, "index", 0)
+        index = self._index(chunk, 0)
         block = self._blocks.setdefault(index, {"type": "text", "text": ""})
         delta = getattr(chunk, "delta", None)
         kind = getattr(delta, "type", None)
         if kind == "text_delta":
-            block["text"] = block.get("text", "") + (getattr(delta, "text", "") or "")
+            block["text"] = block.get("text", "") + delta_text(getattr(delta, "text", None))
         elif kind == "input_json_delta":
-            self._json.setdefault(index, []).append(getattr(delta, "partial_json", "") or "")
+            self._json.setdefault(index, []).append(
+                delta_json(getattr(delta, "partial_json", None))
+            )
         elif kind == "thinking_delta":
-            block["thinking"] = block.get("thinking", "") + (getattr(delta, "thinking", "") or "")
+            thinking = delta_text(getattr(delta, "thinking", None))
+            block["thinking"] = block.get("thinking", "") + thinking
 
     def _assembled(self) -> dict[str, Any]:
         """What was received, shaped like a ``Message``."""
@@ -115,5 +127,6 @@ def _as_dict(value: Any) -> dict[str, Any]:
     if isinstance(value, dict):
         return dict(value)  # pyright: ignore[reportUnknownArgumentType]
     dump: Any = getattr(value, "model_dump", None)
-    fields: dict[str, Any] = dump() if dump is not None else {}
-    return fields
+    # warnings=False: a field of an unexpected type is dumped as it is, without a warning.
+    fields: Any = dump(warnings=False) if callable(dump) else None
+    return dict(fields) if isinstance(fields, dict) else {}  # pyright: ignore[reportUnknownArgumentType]

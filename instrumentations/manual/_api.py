@@ -19,7 +19,7 @@ from spanwise.model._model import PREVIEW_CHARS
 from spanwise.semconv import SpanType, SpanwiseAttributes
 
 from .._tracer import local_root_span
-from ._run import Run, SpanSpec, span_type_name, static_attributes
+from ._run import Run, SpanSpec, span_name, span_type_name, static_attributes
 from ._span import LiveSpan
 
 __all__ = [
@@ -41,6 +41,8 @@ def start_span(
 ) -> Generator[LiveSpan, None, None]:
     """A span around a block: ``with spanwise.start_span("step") as span: ...``.
 
+    A ``name`` that is not a string is fixed, not refused (``None`` becomes ``"span"``,
+    other values their ``str()``; a warning says so once): the block always runs.
     The span is current inside the block; set its data with ``span.set_inputs()``,
     ``span.set_outputs()``, ``span.set_attribute()``. An exception leaving the block is
     recorded and re-raised unchanged.
@@ -48,6 +50,7 @@ def start_span(
     kind = span_type_name(span_type)
     run = None
     try:
+        name = span_name(name)
         run = Run.start(SpanSpec(name, kind, static_attributes(name, kind, attributes)))
     except Exception as exc:
         report_internal_error("start_span", exc)
@@ -79,6 +82,8 @@ def update_current_trace(
 
     They are stored on the trace's local root span as ``spanwise.trace.tags.<key>`` and
     ``spanwise.trace.metadata.<key>`` (string values), so OTel backends can search them.
+    The request and response previews are content: with content capture off, they are
+    not recorded.
     """
     span = trace.get_current_span()
     if not span.is_recording():
@@ -94,10 +99,11 @@ def update_current_trace(
             attrs[SpanwiseAttributes.TRACE_TAG_PREFIX + str(key)] = _as_str(value)
         for key, value in (metadata or {}).items():
             attrs[SpanwiseAttributes.TRACE_METADATA_PREFIX + str(key)] = _as_str(value)
-        if request_preview is not None:
-            attrs[SpanwiseAttributes.TRACE_REQUEST_PREVIEW] = request_preview[:PREVIEW_CHARS]
-        if response_preview is not None:
-            attrs[SpanwiseAttributes.TRACE_RESPONSE_PREVIEW] = response_preview[:PREVIEW_CHARS]
+        if content_settings().capture(explicit=True):  # previews are content
+            if request_preview is not None:
+                attrs[SpanwiseAttributes.TRACE_REQUEST_PREVIEW] = request_preview[:PREVIEW_CHARS]
+            if response_preview is not None:
+                attrs[SpanwiseAttributes.TRACE_RESPONSE_PREVIEW] = response_preview[:PREVIEW_CHARS]
         if client_request_id is not None:
             attrs[SpanwiseAttributes.TRACE_CLIENT_REQUEST_ID] = client_request_id
         if not root.is_recording():

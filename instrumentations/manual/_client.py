@@ -7,7 +7,6 @@ registry, so any ``Client()`` instance can end what another started.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,10 +15,10 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 
 from spanwise.common._ids import parse_span_id, parse_trace_id
-from spanwise.common._safety import logger
+from spanwise.common._safety import fork_safe_lock, logger
 from spanwise.semconv import SpanType, SpanwiseAttributes
 
-from ._run import Run, SpanSpec, span_type_name, static_attributes
+from ._run import Run, SpanSpec, span_name, span_type_name, static_attributes
 from ._span import LiveSpan, to_status
 
 __all__ = ["Client", "parse_span_id", "parse_trace_id"]
@@ -32,7 +31,7 @@ class _OpenTrace:
     spans: dict[int, Run] = field(default_factory=dict[int, Run])
 
 
-_lock = threading.Lock()
+_lock = fork_safe_lock()  # released again in a forked child
 _open: dict[int, _OpenTrace] = {}
 
 
@@ -49,6 +48,7 @@ class Client:
         start_time_ns: int | None = None,
     ) -> LiveSpan:
         """Start a new trace (always a new one, whatever span is current) and return its root."""
+        name = span_name(name)
         kind = span_type_name(span_type)
         attrs = static_attributes(name, kind, attributes)
         for key, value in (tags or {}).items():
@@ -69,6 +69,7 @@ class Client:
         start_time_ns: int | None = None,
     ) -> LiveSpan:
         """Start a span under the open span ``parent_id`` of the open trace ``trace_id``."""
+        name = span_name(name)
         tid, pid = parse_trace_id(trace_id), parse_span_id(parent_id)
         with _lock:
             parent = self._find(tid, pid, trace_id, parent_id, role="parent_id")

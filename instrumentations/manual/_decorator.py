@@ -11,6 +11,7 @@ from typing import Any, TypeVar, cast, overload
 from spanwise.semconv import SpanType
 
 from ._run import Binder, Run, SpanSpec, span_type_name, static_attributes
+from ._run import span_name as fixed_name
 
 __all__ = ["trace"]
 
@@ -58,7 +59,10 @@ def trace(
             return type(method)(decorate(method.__func__))
         if not callable(fn):
             raise TypeError(f"@trace needs a callable, got {type(fn).__name__}")
-        span_name = name or getattr(fn, "__name__", None) or type(fn).__name__
+        unnamed = name is None or name == ""
+        span_name = fixed_name(
+            (getattr(fn, "__name__", None) or type(fn).__name__) if unnamed else name
+        )
         kind = span_type_name(span_type)
         spec = SpanSpec(span_name, kind, static_attributes(span_name, kind, attributes))
         binder = Binder(fn)

@@ -18,7 +18,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Status, StatusCode
 
 from spanwise.common._content import content_settings
-from spanwise.common._safety import report_internal_error
+from spanwise.common._safety import report_internal_error, warn_once
 from spanwise.common._serialize import dumps_bounded
 from spanwise.semconv import (
     ExceptionAttributes,
@@ -29,11 +29,48 @@ from spanwise.semconv import (
 )
 
 from .._invocation import kind_for_span_type
-from .._lifecycle import SpanRun
+from .._lifecycle import SpanRun, error_record
 from .._tracer import get_tracer
 from ._span import LiveSpan, content_key, set_content, to_attribute_value
 
-__all__ = ["Binder", "Run", "SpanSpec", "span_type_name", "static_attributes"]
+__all__ = ["Binder", "Run", "SpanSpec", "span_name", "span_type_name", "static_attributes"]
+
+
+def span_name(name: object, default: str = "span") -> str:
+    """The name a span gets. A string is kept; ``None`` becomes ``default`` and any other
+    value its ``str()``, and text that is not valid Unicode (a lone surrogate) has those
+    characters replaced by U+FFFD, with a warning once: the OTel API takes any name, but
+    the store and OTLP cannot, and the span would be lost downstream."""
+    if isinstance(name, str) and (name.isascii() or _valid_unicode(name)):
+        return name
+    if name is None:
+        warn_once("span-name:none", "spanwise: a span name was None; using %r", default)
+        return default
+    if not isinstance(name, str):
+        warn_once(
+            "span-name:type",
+            "spanwise: a span name must be a string, got a %s; using its str()",
+            type(name).__name__,
+        )
+        try:
+            name = str(name)
+        except Exception:
+            return type(name).__name__
+        if name.isascii() or _valid_unicode(name):
+            return name
+    warn_once(
+        "span-name:unicode",
+        "spanwise: a span name is not valid Unicode text; its lone surrogates were replaced",
+    )
+    return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in str(name))
+
+
+def _valid_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def span_type_name(span_type: object) -> str:
@@ -225,7 +262,8 @@ class Run(SpanRun):
             try:
                 outputs = reducer(items)
             except Exception as exc:  # the user's reducer: say so, keep the raw items
-                self.span.add_event(
-                    SpanwiseEvents.OUTPUT_REDUCER_ERROR, {ExceptionAttributes.MESSAGE: repr(exc)}
-                )
+                event, _ = error_record(exc, with_message=self._records_content())
+                for key in (ExceptionAttributes.STACKTRACE, ExceptionAttributes.ESCAPED):
+                    event.pop(key, None)
+                self.span.add_event(SpanwiseEvents.OUTPUT_REDUCER_ERROR, event)
         self.succeed(outputs)

@@ -12,7 +12,9 @@ from opentelemetry.util.types import AttributeValue
 from spanwise.common._content import content_settings
 from spanwise.common._ids import format_span_id, format_trace_id
 from spanwise.common._serialize import dumps_bounded
-from spanwise.semconv import GenAIAttributes, SpanType, SpanwiseAttributes
+from spanwise.semconv import ExceptionAttributes, GenAIAttributes, SpanType, SpanwiseAttributes
+
+from .._lifecycle import error_record
 
 __all__ = [
     "LiveSpan",
@@ -146,7 +148,10 @@ class LiveSpan:
         self._span.add_event(name, attrs, timestamp)
 
     def record_exception(self, exception: BaseException) -> None:
-        self._span.record_exception(exception)
+        """Add an ``exception`` event (secrets redacted; the type only when content
+        capture is off, as for the exceptions spanwise records itself)."""
+        event, _ = error_record(exception, with_message=content_settings().capture(explicit=True))
+        self._span.add_event(ExceptionAttributes.EVENT_NAME, event)
 
     def __repr__(self) -> str:
         return f"LiveSpan(name={self.name!r}, trace_id={self.trace_id!r}, span_id={self.span_id!r})"

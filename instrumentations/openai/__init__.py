@@ -34,9 +34,11 @@ and, when content capture is on, ``gen_ai.input.messages``, ``gen_ai.output.mess
 The caller always gets the SDK's own objects (a stream is wrapped in a proxy that is an
 instance of the SDK's stream class). The span of a stream ends once: on exhaustion, on
 error, on ``close()``, on leaving its ``with`` block, or when the abandoned stream is
-garbage-collected, with the content received so far. SDK errors are recorded
-(``error.type``, status ERROR, an ``exception`` event) and re-raised unchanged.
-No API key or header ever enters a span.
+garbage-collected, with the content received so far; chunks of an unexpected shape (a
+delta's content as a list of parts or a number) are recorded as text where they carry
+it. SDK errors are recorded (``error.type``, status ERROR, an ``exception`` event) and
+re-raised unchanged, key-shaped secrets in their text redacted; with content capture
+off, the exception's type only. No API key or header ever enters a span.
 
 Environment variables
 ---------------------

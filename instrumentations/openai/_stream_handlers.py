@@ -2,7 +2,9 @@
 
 A handler sees every chunk on the caller's thread (the hot path: plain ``getattr``, state
 built once per choice) and, when the stream ends however it ends, records what was
-received as a non-streamed response would be recorded.
+received as a non-streamed response would be recorded. Fields of an unexpected shape (a
+delta's content as a list of parts or a number, as some compatible servers send, a
+``choices`` that is not a list) are recorded as well as they can be, never assumed.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any, cast
 from spanwise.semconv import GenAIAttributes, parts
 
 from .._llm import LLMCall
-from .._stream import RecordingHandler
+from .._stream import RecordingHandler, delta_json, delta_text
 from . import _extract as x
 
 __all__ = ["ChatStreamHandler", "ResponsesStreamHandler"]
@@ -33,7 +35,7 @@ class ResponsesStreamHandler(RecordingHandler):
         self._first_chunk()
         kind = str(x.get(chunk, "type") or "")
         if kind == "response.output_text.delta":
-            self._text.append(str(x.get(chunk, "delta") or ""))
+            self._text.append(delta_text(x.get(chunk, "delta")))
         elif kind in ("response.completed", "response.incomplete", "response.failed"):
             self._final = x.get(chunk, "response")
 
@@ -66,6 +68,13 @@ class _View:
         return value
 
 
+def _sequence(value: Any) -> list[Any] | tuple[Any, ...] | None:
+    """A list field as sent (no copy), or None when it is not a list."""
+    if type(value) is list or type(value) is tuple:
+        return cast("list[Any]", value)
+    return None
+
+
 def _new_choice() -> dict[str, Any]:
     return {"text": [], "tool_calls": {}, "role": None, "finish_reason": None}
 
@@ -96,9 +105,11 @@ class ChatStreamHandler(RecordingHandler):
                         if delta.tool_calls is None:
                             content = delta.content
                             if content:
-                                fast[1].append(content)
+                                fast[1].append(
+                                    content if type(content) is str else delta_text(content)
+                                )
                             return
-            except (AttributeError, TypeError):  # a field missing: the general path
+            except Exception:  # a field missing or of another shape: the general path
                 pass
         self._general(chunk)
 
@@ -116,7 +127,7 @@ class ChatStreamHandler(RecordingHandler):
         usage = getattr(chunk, "usage", None)
         if usage is not None:
             self._usage = usage.data if type(usage) is _View else usage
-        choices = getattr(chunk, "choices", None)
+        choices = _sequence(getattr(chunk, "choices", None))
         if not choices:
             return
         states = self._choices
@@ -130,19 +141,19 @@ class ChatStreamHandler(RecordingHandler):
             if finish is not None:
                 state["finish_reason"] = finish
             if self._legacy:
-                state["text"].append(getattr(choice, "text", None) or "")
+                state["text"].append(delta_text(getattr(choice, "text", None)))
                 continue
             delta = getattr(choice, "delta", None)
             if delta is None:
                 continue
             content = getattr(delta, "content", None)
             if content:
-                state["text"].append(content)
+                state["text"].append(content if type(content) is str else delta_text(content))
             if state["role"] is None:  # sent once, in the first delta
                 role = getattr(delta, "role", None)
                 if role:
                     state["role"] = role
-            tool_calls = getattr(delta, "tool_calls", None)
+            tool_calls = _sequence(getattr(delta, "tool_calls", None))
             if tool_calls:
                 self._tool_deltas(state, tool_calls)
         if len(choices) == 1 and not self._legacy and type(chunk) is not _View:
@@ -165,10 +176,10 @@ class ChatStreamHandler(RecordingHandler):
             function = getattr(tool_delta, "function", None)
             name = getattr(function, "name", None)
             if name:
-                call["name"] += name
+                call["name"] += delta_text(name)
             arguments = getattr(function, "arguments", None)
             if arguments:
-                call["arguments"].append(arguments)
+                call["arguments"].append(delta_json(arguments))
 
     def _assembled(self) -> dict[str, Any]:
         """What was received, shaped like a non-streamed response."""

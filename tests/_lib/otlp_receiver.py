@@ -1,11 +1,14 @@
 """A minimal OTLP trace receiver (HTTP/protobuf and gRPC) for end-to-end tests.
 
 Binds 127.0.0.1 on free ports; keeps every received span (name, attributes, trace id).
+Over HTTP it can play a backend in trouble: ``up = False`` answers 503 (which OTLP
+clients retry), ``delay`` makes every answer that slow.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from concurrent import futures
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -26,6 +29,9 @@ class OTLPReceiver:
     def __init__(self) -> None:
         self.spans: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.up = True
+        self.delay = 0.0
+        self.refused = 0  # requests answered 503
         self._lock = threading.Lock()
         receiver = self
 
@@ -35,6 +41,14 @@ class OTLPReceiver:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                if receiver.delay:
+                    time.sleep(receiver.delay)
+                if not receiver.up:
+                    receiver.refused += 1
+                    self.send_response(503)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    return
                 request = trace_service_pb2.ExportTraceServiceRequest()
                 request.ParseFromString(body)
                 receiver.add(request, dict(self.headers))
@@ -50,7 +64,11 @@ class OTLPReceiver:
                 receiver.add(request, dict(context.invocation_metadata()))
                 return trace_service_pb2.ExportTraceServiceResponse()
 
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # several processes connect at once
+            daemon_threads = True
+
+        self._http = Server(("127.0.0.1", 0), Handler)
         self.http_endpoint = f"http://127.0.0.1:{self._http.server_address[1]}"
         self._grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
         trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Servicer(), self._grpc)
@@ -74,6 +92,17 @@ class OTLPReceiver:
                                 "attributes": {a.key: _value(a.value) for a in span.attributes},
                             }
                         )
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return [span["name"] for span in self.spans]
+
+    def wait_for(self, count: int, timeout: float = 15.0) -> list[str]:
+        """The names received, once there are ``count`` (or ``timeout`` passed)."""
+        deadline = time.monotonic() + timeout
+        while len(self.spans) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.names()
 
     def start(self) -> OTLPReceiver:
         self._thread.start()

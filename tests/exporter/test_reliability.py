@@ -15,12 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from export_support import Flaky
-from export_support import spans as _spans
 from opentelemetry.sdk.trace.export import SpanExportResult
 
 from spanwise.exporter._resilient import ResilientSpanExporter
 from spanwise.server._receiver import Receiver
+
+from export_support import Flaky
+from export_support import spans as _spans
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +38,7 @@ class Backend:
     def __init__(self, port: int = 0) -> None:
         self.names: list[str] = []
         self.receiver = Receiver(
-            lambda records: self.names.extend(r["name"] for r in records),
+            lambda records, **_: self.names.extend(r["name"] for r in records),
             http_port=port,
             grpc_port=None,
         )
@@ -215,11 +216,14 @@ def test_buffer_bound_drops_oldest_counts_and_logs_once(
     backend, exporter = flaky
     with caplog.at_level(logging.WARNING, logger="spanwise"):
         for batch in range(3):
-            assert exporter.export(_spans(f"b{batch}", 50)) is SpanExportResult.FAILURE
-    assert (exporter.pending, exporter.dropped) == (100, 50)
+            exporter.export(_spans(f"b{batch}", 50))
+        assert not exporter.force_flush()  # the sender tried (and failed): a settled state
+    assert (exporter.pending, exporter.dropped, exporter.drops.buffer_full) == (100, 50, 50)
     assert sum("export buffer full" in r.message for r in caplog.records) == 1
     backend.up = True
-    assert exporter.export(_spans("b3", 10)) is SpanExportResult.SUCCESS
+    assert exporter.force_flush()  # the retry, now rather than at the end of the backoff
+    assert exporter.export(_spans("b3", 10)) is SpanExportResult.SUCCESS  # accepted
+    assert exporter.force_flush()
     # Oldest first, the 50 oldest were the ones dropped.
     assert backend.received == [f"b1-{i}" for i in range(50)] + [f"b2-{i}" for i in range(50)] + [
         f"b3-{i}" for i in range(10)
@@ -232,5 +236,5 @@ def test_shutdown_counts_what_never_got_through(flaky: tuple[Flaky, ResilientSpa
     exporter.export(_spans("x", 30))
     exporter.shutdown()
     exporter.shutdown()  # idempotent
-    assert (exporter.pending, exporter.dropped) == (0, 30)
+    assert (exporter.pending, exporter.dropped, exporter.drops.at_exit) == (0, 30, 30)
     assert exporter.export(_spans("y", 1)) is SpanExportResult.FAILURE

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sys
 import time
+from typing import Any
 
 import pytest
 
@@ -136,6 +138,65 @@ def test_bad_arguments_are_clear_errors(monkeypatch: pytest.MonkeyPatch) -> None
     with pytest.raises(ImportError, match=r"spanwise\[pandas\]"):
         spanwise.search_traces()
     assert spanwise.search_traces(return_type="list") == []  # list needs no pandas
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"filter_string": 123}, TypeError, "filter_string must be a string or None, got int"),
+        ({"max_results": -5}, ValueError, "max_results must be a positive integer, got -5"),
+        ({"max_results": 0}, ValueError, "max_results must be a positive integer, got 0"),
+        ({"max_results": 2.5}, TypeError, "max_results must be a positive integer or None"),
+        ({"max_results": True}, TypeError, "max_results must be a positive integer or None"),
+        ({"max_results": "10"}, TypeError, "max_results must be a positive integer or None"),
+        ({"max_results": 2**64}, ValueError, "max_results must be below 2**63"),
+        ({"order_by": 5}, TypeError, "order_by must be a list of strings, got int"),
+        ({"order_by": [None]}, TypeError, "order_by must be a list of strings"),
+        ({"order_by": ["name; DROP TABLE traces"]}, ValueError, "Invalid order_by item"),
+        ({"return_type": "dict"}, ValueError, "return_type must be 'pandas' or 'list'"),
+        (
+            {"filter_string": "timestamp_ms > 99999999999999999999999999"},
+            ValueError,
+            "out of range",
+        ),
+        (
+            {"filter_string": " AND ".join(["name = 'a'"] * 1001)},
+            ValueError,
+            "too many comparisons",
+        ),
+    ],
+)
+@pytest.mark.parametrize("tracking_uri", ["store", "none"])
+def test_every_bad_argument_is_a_type_or_value_error_naming_it(
+    kwargs: dict[str, Any], error: type[Exception], message: str, tracking_uri: str
+) -> None:
+    if tracking_uri == "none":  # the in-memory path checks the same way
+        spanwise.set_tracking_uri("none")
+    _make_traces()
+    kwargs.setdefault("return_type", "list")
+    with pytest.raises(error) as raised:
+        spanwise.search_traces(**kwargs)
+    assert message in str(raised.value)
+    assert len(spanwise.search_traces(return_type="list")) == 5  # nothing else changed
+
+
+def test_max_results_accepts_numpy_integers() -> None:
+    numpy = pytest.importorskip("numpy")
+    _make_traces()
+    assert len(spanwise.search_traces(max_results=numpy.int64(2), return_type="list")) == 2
+
+
+@pytest.mark.parametrize(
+    ("trace_id", "error", "message"),
+    [
+        (123, TypeError, "trace_id must be a string, got int"),
+        (None, TypeError, "trace_id must be a string, got NoneType"),
+        ("tr-xyz", ValueError, "Invalid trace_id 'tr-xyz'"),
+    ],
+)
+def test_get_trace_bad_ids(trace_id: Any, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=re.escape(message)):
+        spanwise.get_trace(trace_id)
 
 
 def test_memory_only_mode(monkeypatch: pytest.MonkeyPatch) -> None:

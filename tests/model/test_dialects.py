@@ -184,3 +184,23 @@ def test_genai_is_a_pass_through_and_unknown_dialect_is_clear(
         ValueError, match="Unknown export dialect 'jaeger': use one of genai, mlflow, openinference"
     ):
         resolve_dialect("jaeger")
+
+
+def test_content_parts_never_consumes_a_generator_and_reads_a_model_as_one_part() -> None:
+    from spanwise.model._chat_format import content_parts
+
+    def chunks():  # an app passing a generator: the SDK must still see every item
+        yield {"type": "text", "text": "a"}
+
+    generator = chunks()
+    content_parts(generator)
+    assert next(generator) == {"type": "text", "text": "a"}
+
+    class Part:  # an SDK object that also iterates (as pydantic models do)
+        type = "text"
+        text = "hi"
+
+        def __iter__(self):  # pragma: no cover - must not be used
+            raise AssertionError("iterated")
+
+    assert content_parts(Part()) == [{"type": "text", "content": "hi"}]

@@ -123,9 +123,7 @@ def test_export_writes_json_lines(
     ("argv", "message"),
     [
         (["traces", "show", "0" * 32], "no trace tr-" + "0" * 32),
-        (["traces", "list", "--filter", "tags.env = "], "Invalid filter"),
-        (["traces", "list", "--tracking-uri", "mysql://x"], "Unsupported tracking URI"),
-        (["traces", "list", "--tracking-uri", "none"], "memory only"),
+        (["traces", "list", "--tracking-uri", "/nonexistent/dir/x.db"], "no trace store at"),
     ],
 )
 def test_errors_are_one_message_and_exit_1(
@@ -136,12 +134,85 @@ def test_errors_are_one_message_and_exit_1(
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert err.startswith("spanwise: error: ") and message in err
+    assert len(err.splitlines()) == 1
 
 
-def test_bad_command_line_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("argv", "flag", "message"),
+    [
+        (["traces", "list", "--max-results", "-5"], "--max-results", "got -5"),
+        (["traces", "list", "--max-results", "0"], "--max-results", "got 0"),
+        (["traces", "list", "--max-results", "ten"], "--max-results", "got 'ten'"),
+        (["traces", "export", "--max-results", "-1"], "--max-results", "positive integer"),
+        (["traces", "list", "--filter", "tags.env = "], "--filter", "expected a value"),
+        (["traces", "list", "--filter", "name = 'x' OR 1=1"], "--filter", "OR is not supported"),
+        (
+            ["traces", "list", "--filter", "timestamp_ms > 99999999999999999999999999"],
+            "--filter",
+            "out of range",
+        ),
+        (["traces", "export", "--order-by", "name; DROP TABLE traces"], "--order-by", "name;"),
+        (["traces", "list", "--tracking-uri", "mysql://x"], "--tracking-uri", "Unsupported"),
+        (["traces", "list", "--tracking-uri", "none"], "--tracking-uri", "memory only"),
+        (["traces", "show", "xyz"], "trace_id", "Invalid trace_id 'xyz'"),
+        (["traces", "list", "--bogus"], "--bogus", "unrecognized"),
+        (["traces", "frobnicate"], "action", "invalid choice"),
+    ],
+)
+def test_command_line_mistakes_are_one_line_naming_the_flag_and_exit_2(
+    db: str, argv: list[str], flag: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if "--tracking-uri" not in argv:
+        argv = [*argv, "--tracking-uri", db]
     with pytest.raises(SystemExit) as exited:
-        main(["traces", "frobnicate"])
+        main(argv)
     assert exited.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert flag in lines[0] and message in lines[0] and "error:" in lines[0]
+
+
+@pytest.mark.parametrize("action", [["list"], ["show", "0" * 32], ["export"]])
+def test_read_only_commands_never_create_a_store(
+    action: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from spanwise.store import _config
+
+    # An explicit URI in a directory that does not exist: no directory, no file.
+    missing = tmp_path / "nonexistent" / "dir" / "x.db"
+    assert main(["traces", *action, "--tracking-uri", str(missing)]) == 1
+    assert "no trace store at" in capsys.readouterr().err
+    assert not missing.parent.exists()
+    # The default store (./spanwise.db) in an empty folder: not created either.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    monkeypatch.delenv("SPANWISE_TRACKING_URI")
+    _config.reset_tracking_uri()
+    assert main(["traces", *action]) == 1
+    err = capsys.readouterr().err
+    assert f"no trace store at {empty / 'spanwise.db'}" in err
+    assert list(empty.iterdir()) == []
+
+
+def test_a_database_without_spanwise_tables_is_not_a_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE unrelated (x INTEGER)")
+    assert main(["traces", "list", "--tracking-uri", str(other)]) == 1
+    assert "no spanwise tables" in capsys.readouterr().err
+    with sqlite3.connect(other) as conn:  # and nothing was added to it
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert tables == {"unrelated"}
 
 
 def test_server_process_receives_and_stops_on_sigterm(tmp_path: Path) -> None:

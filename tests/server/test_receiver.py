@@ -8,7 +8,10 @@ import http.client
 import json
 import random
 import socket
+import sqlite3
+import threading
 from collections.abc import Iterator
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,12 @@ from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SimpleSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+)
 
 from spanwise.server._receiver import Receiver
 from spanwise.store._filter import parse_filter, parse_order_by
@@ -78,12 +86,12 @@ def _all(store: SqlTraceStore) -> list[Any]:
 
 def _post(
     receiver: Receiver, body: bytes, headers: dict[str, str], path: str = "/v1/traces"
-) -> tuple[int, bytes, dict[str, str]]:
+) -> tuple[int, bytes, Message]:
     conn = http.client.HTTPConnection("127.0.0.1", receiver.http_port, timeout=10)
     try:
         conn.request("POST", path, body=body, headers=headers)
         response = conn.getresponse()
-        return response.status, response.read(), dict(response.getheaders())
+        return response.status, response.read(), response.headers
     finally:
         conn.close()
 
@@ -256,30 +264,43 @@ def _read_all(sock: socket.socket) -> bytes:
     return reply
 
 
-def test_truncated_body_and_missing_length(receiver: Receiver) -> None:
-    with socket.create_connection(("127.0.0.1", receiver.http_port), timeout=10) as sock:
-        sock.sendall(
-            b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
-            b"Content-Length: 100\r\n\r\nshort"
-        )
-        sock.shutdown(socket.SHUT_WR)
-        reply = _read_all(sock)
-    assert reply.startswith(b"HTTP/1.1 400") and b"truncated body" in reply
-    with socket.create_connection(("127.0.0.1", receiver.http_port), timeout=10) as sock:
-        sock.sendall(
-            b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\r\n"
-        )
-        reply = sock.recv(65536)
-    assert reply.startswith(b"HTTP/1.1 411")
+def test_body_shorter_than_its_length_gets_408_after_the_read_timeout(
+    store: SqlTraceStore,
+) -> None:
+    """A Content-Length larger than the body: a bounded wait (read_timeout), then 408 and
+    the connection closed; an empty body is a 400, a chunked one is read."""
+    with Receiver(store.write_records, http_port=0, grpc_port=None, read_timeout=1) as short:
+        with socket.create_connection(("127.0.0.1", short.http_port), timeout=10) as sock:
+            sock.sendall(
+                b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+                b"Content-Length: 100\r\n\r\nshort"
+            )
+            reply = _read_all(sock)  # returns: the server closes after answering
+        assert reply.startswith(b"HTTP/1.1 408") and b"5 of 100 bytes" in reply
+        with socket.create_connection(("127.0.0.1", short.http_port), timeout=10) as sock:
+            sock.sendall(
+                b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\r\n"
+            )
+            assert sock.recv(65536).startswith(b"HTTP/1.1 400")
+        body = _json_payload(_json_span("5b8efff798038103d269b633813fc60e", "eee19b7ec3c1b174"))
+        with socket.create_connection(("127.0.0.1", short.http_port), timeout=10) as sock:
+            sock.sendall(
+                b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n"
+                + b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:10], body[10:]))
+                + b"0\r\n\r\n"
+            )
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+    assert store.get_trace("tr-5b8efff798038103d269b633813fc60e") is not None
 
 
 def test_store_failure_is_retryable_and_loses_nothing(store: SqlTraceStore) -> None:
     failing = [True]
 
-    def sink(records: Any) -> None:
+    def sink(records: Any, *, reject: Any) -> None:
         if failing[0]:
             raise RuntimeError("database is locked")
-        store.write_records(records)
+        store.write_records(records, reject=reject)
 
     with Receiver(sink, http_port=0, grpc_port=None) as flaky:
         payload = _json_payload(_json_span("5b8efff798038103d269b633813fc60d", "eee19b7ec3c1b174"))
@@ -340,3 +361,63 @@ def test_stop_is_idempotent(store: SqlTraceStore) -> None:
     running = Receiver(store.write_records, http_port=0, grpc_port=0).start()
     running.stop()
     running.stop()
+
+
+@pytest.mark.parametrize("flag", ["--http-port", "--grpc-port"])
+def test_server_command_line_mistakes_are_one_line_and_exit_2(
+    flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from spanwise.server._cli import main
+
+    db = ["--tracking-uri", str(tmp_path / "r.db")]
+    with pytest.raises(SystemExit) as exited:
+        main(["server", flag, "99999", *db])
+    assert exited.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert flag in line and "99999" in line
+    with socket.socket() as taken:  # a port someone else listens on
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        other = "--grpc-port" if flag == "--http-port" else "--http-port"
+        assert main(["server", flag, str(port), other, "0", *db]) == 2
+    captured = capsys.readouterr()
+    (line,) = captured.err.splitlines()
+    assert line.startswith(f"spanwise server: error: argument {flag}: ") and f":{port}: " in line
+    assert "Address already in use" in line and captured.out == ""
+
+
+# -- load ----------------------------------------------------------------------------------
+
+
+def test_clients_in_parallel_all_stored_once(store: SqlTraceStore, tmp_path: Path) -> None:
+    """4 clients (the real OTLP/HTTP exporter, batches of 500) x 2,000 spans: every span
+    stored exactly once. (Full scale, 4 x 50,000, is in the report / benchmarks.)"""
+    with Receiver(store.write_records, http_port=0, grpc_port=None) as receiver:
+        endpoint = f"http://127.0.0.1:{receiver.http_port}/v1/traces"
+
+        def client(n: int) -> None:
+            provider = TracerProvider()
+            provider.add_span_processor(
+                BatchSpanProcessor(
+                    HttpExporter(endpoint=endpoint, timeout=30),
+                    max_queue_size=4000,
+                    max_export_batch_size=500,
+                    schedule_delay_millis=50,
+                )
+            )
+            tracer = provider.get_tracer("load")
+            for i in range(2000):
+                with tracer.start_as_current_span(f"c{n}-{i}"):
+                    pass
+            provider.shutdown()
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert receiver.stats.spans == 8000
+    with sqlite3.connect(tmp_path / "received.db") as conn:
+        ids = [row[0] for row in conn.execute("SELECT span_id FROM spans")]
+    assert len(ids) == len(set(ids)) == 8000

@@ -8,15 +8,15 @@ from sqlalchemy.engine import Engine
 
 from spanwise.store import _schema as s
 from spanwise.store._filter import (
+    MAX_COMPARISONS,
+    MAX_VALUES,
     Comparison,
     OrderBy,
-    TraceFields,
-    matches,
     parse_filter,
     parse_order_by,
-    sort_traces,
 )
 from spanwise.store._filter_sql import filter_clauses, order_clauses
+from spanwise.store._match import TraceFields, matches, sort_traces
 
 
 @pytest.mark.parametrize(
@@ -283,3 +283,117 @@ def test_ordering_agrees_and_puts_missing_values_last(
         assert set(in_memory[-2:]) == {"tr-3", "tr-4"}  # no duration yet: last either way
     if order is None:
         assert in_memory[0] == "tr-6"  # newest first
+
+
+# -- bounds: a filter that parses also runs (issue 11) --------------------------------
+
+
+def _chain(clause: str, n: int) -> str:
+    return " AND ".join([clause] * n)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("timestamp_ms > 99999999999999999999999999", "number 99999999999999999999999999 is out"),
+        ("timestamp_ms > -9223372036854775809", "out of range"),
+        ("execution_time_ms < 1e400", "number 1e400 is out of range"),
+        ("execution_time_ms < '1e400'", "is out of range"),
+        (
+            _chain("name = 'a'", MAX_COMPARISONS + 1),
+            f"too many comparisons (at most {MAX_COMPARISONS}",
+        ),
+        (
+            "tags.k IN (" + ", ".join(["'v'"] * (MAX_VALUES + 1)) + ")",
+            f"too many values (at most {MAX_VALUES}",
+        ),
+    ],
+)
+def test_out_of_bounds_filters_are_value_errors_naming_the_position(
+    text: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match="at position") as info:
+        parse_filter(text)
+    assert message in str(info.value)
+    assert len(str(info.value).splitlines()[0]) < 400  # a long filter is quoted in part
+
+
+def test_the_largest_allowed_filter_runs_on_sqlite(engine: Engine) -> None:
+    # The limits sit well under SQLite's: an AND chain ~990 deep fails there
+    # ("Expression tree is too large"), and old builds bind at most 999 parameters.
+    assert parse_filter("timestamp_ms < 9223372036854775807")[0].value == 2**63 - 1
+    widest = _chain("tags.fruit != 'x'", MAX_COMPARISONS - 1) + (
+        " AND tags.fruit IN ("
+        + ", ".join(f"'v{i}'" for i in range(MAX_VALUES - 100))
+        + ", 'apple')"
+    )
+    expected = {t.trace_id for t in TRACES if t.tags.get("fruit") == "apple"}
+    assert expected and {t.trace_id for t in TRACES if matches(t, parse_filter(widest))} == expected
+    assert set(_sql_ids(engine, widest)) == expected
+    assert set(_sql_ids(engine, widest, correlated=True)) == expected
+
+
+def test_non_string_arguments_are_type_errors() -> None:
+    with pytest.raises(TypeError, match="filter_string must be a string or None, got int"):
+        parse_filter(123)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="order_by must be a list of strings, got int"):
+        parse_order_by(5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="got an item of type NoneType"):
+        parse_order_by(["name", None])  # type: ignore[list-item]
+
+
+# -- SQL injection: refused, or harmless because every value is a bound parameter ------
+
+INJECTIONS_REFUSED = [
+    "name = 'x' OR 1=1",
+    "name = 'x' OR '1'='1'",
+    "name = 'x'; DROP TABLE traces",
+    "name = 'x' -- comment",
+    "name = 'x' /* c */",
+    "name = 'x' UNION SELECT trace_id FROM traces",
+    "name = ''' OR ''='",
+    "name = x",
+    "1 = 1",
+    "name = (SELECT name FROM traces)",
+    "tags.a = 'x') OR (1=1",
+    "timestamp_ms > 0 OR 1",
+    "timestamp_ms > 0x10",
+    "span.name IN ('a') OR 1=1",
+]
+
+
+@pytest.mark.parametrize("text", INJECTIONS_REFUSED)
+def test_injection_attempts_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="Invalid filter"):
+        parse_filter(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "name = 'x'' OR ''1''=''1'",
+        "name = 'x\\' OR 1=1 --'",
+        "tags.`a'; DROP TABLE traces; --` = 'x'",
+        "metadata.`k` = '; DELETE FROM spans; --'",
+        "span.name LIKE '%'' OR 1=1 --'",
+    ],
+)
+def test_quoted_payloads_are_data_never_sql(engine: Engine, text: str) -> None:
+    try:
+        comparisons = parse_filter(text)
+    except ValueError:
+        return  # refused is fine too
+    assert comparisons
+    assert _sql_ids(engine, text) == []  # matched nothing, as the literal text would
+    with engine.connect() as conn:  # and every table is still there, whole
+        assert len(list(conn.execute(select(s.traces.c.trace_id)))) == len(TRACES)
+        assert len(list(conn.execute(select(s.spans.c.span_id)))) > 0
+
+
+@pytest.mark.parametrize(
+    "order",
+    ["name; DROP TABLE traces", "name DESC, (SELECT 1)", "name ASC --", "1", "name DESC LIMIT 1"],
+)
+def test_order_by_injection_is_refused(order: str) -> None:
+    with pytest.raises(ValueError, match="Invalid order_by item"):
+        parse_order_by([order])

@@ -52,9 +52,9 @@ def test_writes_happen_off_the_applications_thread(monkeypatch: pytest.MonkeyPat
     threads: list[str] = []
     original = SqlTraceStore.write_records
 
-    def spy(self: SqlTraceStore, spans: Any) -> int:
+    def spy(self: SqlTraceStore, spans: Any, **options: Any) -> int:
         threads.append(threading.current_thread().name)
-        return original(self, spans)
+        return original(self, spans, **options)
 
     monkeypatch.setattr(SqlTraceStore, "write_records", spy)
     _run_agent()
@@ -147,24 +147,99 @@ WRITER = textwrap.dedent(
 
 
 @pytest.mark.slow
-def test_two_processes_writing_one_store_lose_nothing(tmp_path: Path) -> None:
+def test_four_processes_writing_one_store_lose_nothing(tmp_path: Path) -> None:
     db = tmp_path / "shared.db"
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
-    count = 300
+    count = 250  # per process (full scale, 4 x 2000: /tmp/h4-store/four_writers.py)
+    names = ("a", "b", "c", "d")
     procs = [
-        subprocess.Popen([sys.executable, str(script), str(db), name, str(count)])
-        for name in ("a", "b")
+        subprocess.Popen([sys.executable, str(script), str(db), name, str(count)]) for name in names
     ]
     for proc in procs:
         assert proc.wait(timeout=120) == 0
     store = SqlTraceStore(f"sqlite:///{db}")
-    assert store.count() == 2 * count
+    assert store.count() == len(names) * count
     rows = store.search([], [], None)
-    assert len(rows) == 2 * count
+    assert len(rows) == len(names) * count
     assert all(len(t.data.spans) == 2 for t in rows)
     workers = [t.info.tags["worker"] for t in rows]
-    assert workers.count("a") == workers.count("b") == count
+    assert all(workers.count(name) == count for name in names)
+    store.close()
+
+
+KILLED = textwrap.dedent(
+    """
+    import sys
+    from spanwise.store._sql import SqlTraceStore
+
+    store = SqlTraceStore("sqlite:///" + sys.argv[1])
+    batch = 0
+    while True:  # until killed
+        records = []
+        for t in range(20):
+            trace_id = f"{batch * 20 + t + 1:032x}"
+            for s in (1, 2, 3):
+                records.append({
+                    "v": 1, "trace_id": trace_id, "span_id": f"{s:016x}",
+                    "parent_id": None if s == 1 else f"{1:016x}", "remote_parent": False,
+                    "name": f"s{s}", "start": 1_000_000_000 + s, "end": 2_000_000_000,
+                    "status": "OK", "message": "", "attributes": {"k": "v" * 2000},
+                    "events": [],
+                })
+        store.write_records(records)
+        print(batch, flush=True)  # acknowledged: the write returned
+        batch += 1
+    """
+)
+
+
+@pytest.mark.slow
+def test_kill_9_mid_write_leaves_a_sound_store_with_every_acknowledged_span(
+    tmp_path: Path,
+) -> None:
+    import signal
+    import sqlite3
+
+    db = tmp_path / "killed.db"
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(db)], stdout=subprocess.PIPE, text=True
+    )
+    acknowledged = -1
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # bounded: killed after 30 acknowledged batches
+            acknowledged = int(line)
+            if acknowledged >= 30:
+                break
+        # Killed mid-write: the child is already inside its next batch's transaction.
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    assert acknowledged >= 30
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    store = SqlTraceStore(f"sqlite:///{db}")
+    try:
+        stored = {
+            (t.info.trace_id, s.span_id) for t in store.search([], [], None) for s in t.data.spans
+        }
+    finally:
+        store.close()
+    acked = {
+        (f"tr-{b * 20 + t + 1:032x}", f"{s:016x}")
+        for b in range(acknowledged + 1)
+        for t in range(20)
+        for s in (1, 2, 3)
+    }
+    assert acked <= stored
+    # Whole batches only: a transaction cut short by the kill left nothing behind.
+    assert len(stored) % 60 == 0
 
 
 def _record(trace: int) -> dict[str, Any]:
