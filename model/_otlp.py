@@ -120,7 +120,7 @@ def _span_by_span(payload: bytes, failure: Exception) -> Decoded:
         for raw in span_bytes(payload):
             span = PbSpan()
             try:
-                span.ParseFromString(raw)
+                span.ParseFromString(bytes(raw))
             except Exception:  # DecodeError, or a nesting too deep for protobuf
                 label, why = describe_span(raw)
                 out.reject(f"span {label}: not a valid OTLP span: {why}")
@@ -158,6 +158,10 @@ def _obj(value: Any) -> dict[str, Any]:
     return cast("dict[str, Any]", value) if isinstance(value, dict) else {}
 
 
+def _is_object(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
 def _items(value: Any) -> list[Any]:
     return cast("list[Any]", value) if isinstance(value, list) else []
 
@@ -173,12 +177,12 @@ def _json_attrs(values: Any) -> dict[str, Any]:
 
 
 def _json_time(value: Any, what: str, *, missing: int | None = 0) -> int | None:
-    if value is None or value == "" or value == 0:
+    if value is None or value == "":
         return missing
     number = json_int(value)
     if number is None:
         raise ValueError(f"{what} is not an integer: {str(value)[:40]!r}")
-    return _time(number, what)
+    return _time(number, what) or missing  # 0 is protobuf's "not set"
 
 
 def _text(value: Any, what: str) -> str:
@@ -198,7 +202,11 @@ def _hex_id(value: Any, size: int, name: str, *, required: bool = True) -> str |
             raise ValueError(f"{name} is missing")
         return None
     text = value.lower() if isinstance(value, str) else ""
-    if len(text) != size * 2 or not text.isascii() or any(c not in "0123456789abcdef" for c in text):
+    if (
+        len(text) != size * 2
+        or not text.isascii()
+        or any(c not in "0123456789abcdef" for c in text)
+    ):
         raise ValueError(f"{name} must be {size * 2} hex characters, got {str(value)[:40]!r}")
     if set(text) == {"0"}:
         raise ValueError(f"{name} must not be all zero")
@@ -230,7 +238,7 @@ def _json_record(span: Mapping[str, Any]) -> SpanRecord:
                 time=cast(int, _json_time(e.get("timeUnixNano"), "event timeUnixNano")),
                 attributes=_json_attrs(e.get("attributes")),
             )
-            for e in map(_obj, _items(span.get("events")))
+            for e in map(_obj, filter(_is_object, _items(span.get("events"))))
         ],
     }
 

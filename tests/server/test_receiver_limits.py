@@ -130,15 +130,17 @@ def _responses(sock: socket.socket, count: int, timeout: float = 10) -> list[byt
 
 
 def test_spans_the_store_cannot_take_are_rejected_alone(store: SqlTraceStore, db: Path) -> None:
-    """2^64-1 as a start time, 1e30, a lone surrogate: each rejected in partial_success,
-    the neighbours stored (no 503: the client would retry the same request forever)."""
+    """2^64-1 as a start time, 1e30 as a start or end: each rejected in partial_success,
+    the neighbours stored (no 503: the client would retry the same request forever); a
+    lone surrogate is repaired (U+FFFD) and its span stored."""
     bad = [
         _json_span(1, startTimeUnixNano=str(2**64 - 1)),
         _json_span(2, startTimeUnixNano=1e30),
-        _json_span(3, name="\ud800 lone"),
+        _json_span(3, endTimeUnixNano="1e30"),
     ]
+    repaired = _json_span(4, name="\ud800 lone")
     good = [_json_span(i) for i in range(10, 30)]
-    body = _json_body(*good[:10], *bad, *good[10:])
+    body = _json_body(*good[:10], *bad, repaired, *good[10:])
     with (
         Receiver(store.write_records, http_port=0, grpc_port=0) as receiver,
         socket.create_connection(("127.0.0.1", receiver.http_port), timeout=10) as sock,
@@ -161,7 +163,7 @@ def test_spans_the_store_cannot_take_are_rejected_alone(store: SqlTraceStore, db
         assert response.partial_success.rejected_spans == 1
         assert receiver.stats.rejected_spans == 4
     stored = set(_stored_span_ids(db))
-    assert stored == {f"{i + 1:016x}" for i in [*range(10, 30), *range(100, 104)]}
+    assert stored == {f"{i + 1:016x}" for i in [4, *range(10, 30), *range(100, 104)]}
 
 
 def test_a_reject_from_the_sink_is_counted_and_named() -> None:
