@@ -264,6 +264,8 @@ def _instrument(on: bool) -> None:
 def test_malformed_responses_change_nothing_for_the_app(
     call: str, served: Served, mock_openai: Any, exporter: InMemorySpanExporter
 ) -> None:
+    if call.startswith("responses") and not hasattr(mock_openai, "responses"):
+        pytest.skip("this openai SDK has no Responses API (added in 1.66)")
     make, streams = CALLS[call]
     documents: list[Any] = []
     served.rewrite = lambda document: documents.append(document) or document
