@@ -14,13 +14,14 @@ BENCH_GENAI      := $(BENCH_GENAI_VENV)/.installed
 # Keep the repo root off sys.path: run pytest's script, not `python -m pytest`.
 PYTEST := $(VENV)/bin/pytest
 
-# The oldest SDKs spanwise supports (openai 1.40, anthropic 0.47, mistralai 1.5), in a venv of their own
+# The oldest SDKs spanwise supports (openai 1.40, anthropic 0.47, mistralai 1.5, groq 0.4,
+# google-genai 1.0), in a venv of their own
 # (httpx<0.28: openai 1.40 passes `proxies`, which httpx 0.28 removed).
 OLDEST     := .venv-oldest
 OLDEST_PIP := $(OLDEST)/.installed
-OLDEST_SDKS := 'openai==1.40.0' 'anthropic==0.47.0' 'mistralai==1.5.0' 'httpx<0.28'
+OLDEST_SDKS := 'openai==1.40.0' 'anthropic==0.47.0' 'mistralai==1.5.0' 'groq==0.4.0' 'google-genai==1.0.0' 'httpx<0.28'
 # Instrumentor tests that run again against the oldest SDKs.
-OLDEST_TESTS := tests/instrumentations/openai tests/instrumentations/anthropic tests/instrumentations/mistralai
+OLDEST_TESTS := tests/instrumentations/openai tests/instrumentations/anthropic tests/instrumentations/mistralai tests/instrumentations/groq tests/instrumentations/gemini
 
 # The peers' instrumentors (OpenLLMetry, OpenInference), for the golden tests that read
 # their spans, in a venv of their own: both register an `openai` instrumentor entry point
@@ -82,7 +83,7 @@ bench: $(BENCH) $(BENCH_GENAI)
 $(BENCH_GENAI): pyproject.toml setup.py instrumentations/_registry.py
 	test -x $(BENCH_GENAI_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_GENAI_VENV)
 	$(BENCH_GENAI_VENV)/bin/python -m pip install -q --upgrade pip
-	$(BENCH_GENAI_VENV)/bin/python -m pip install -q -e '.[anthropic]' 'opentelemetry-instrumentation-genai-anthropic==1.3b0'
+	$(BENCH_GENAI_VENV)/bin/python -m pip install -q -e '.[anthropic,gemini]' 'opentelemetry-instrumentation-genai-anthropic==1.3b0' 'opentelemetry-instrumentation-google-genai==1.3b0'
 	touch $@
 
 # pyright cannot follow setuptools' package-dir import hook: give it a symlink tree

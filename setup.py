@@ -83,6 +83,11 @@ EXTRAS: dict[str, list[str]] = {
         # only beside 1.x: the bench reports it as not measured).
         "opentelemetry-instrumentation-mistralai==0.62.4",
         "openinference-instrumentation-mistralai==2.2.2",
+        # Gemini peers (bench_gemini.py), beside google-genai 3.x; the official
+        # opentelemetry-instrumentation-google-genai needs opentelemetry-util-genai>=1.3b0:
+        # it goes in the venv of the official genai-anthropic one (Makefile).
+        "openinference-instrumentation-google-genai==1.4.14",
+        "opentelemetry-instrumentation-google-generativeai==0.62.4",
     ],
 }
 

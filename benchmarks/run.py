@@ -35,6 +35,7 @@ def main() -> None:
     import bench_receiver
 
     import bench_anthropic
+    import bench_gemini
     import bench_mistral
     import bench_openai
     import bench_store
@@ -52,6 +53,9 @@ def main() -> None:
         ),
         "Mistral: latency added per call (in-process transport, content capture on)": (
             bench_mistral.run()
+        ),
+        "Gemini: latency added per call (in-process transport, content capture on)": (
+            bench_gemini.run()
         ),
         "Streams: cost per chunk (OpenAI chunks replayed, SDK parsing left out)": (
             bench_stream_chunks.run()

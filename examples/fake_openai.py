@@ -10,6 +10,8 @@ The model name picks the scenario: ``tools`` (two tool calls), ``error-404``,
 tool result yet, it calls the first tool; given tool results, it answers from them; else
 it answers with text. ``stream=True`` answers with server-sent events in ``x_chunks``
 pieces (request field, default 5); ``stream_options.include_usage`` adds the usage chunk.
+Groq's paths (``/openai/v1/...``) are served too, its streams as Groq sends them: the
+first and the final chunk carry an ``x_groq`` extension, the final one with the usage.
 """
 
 from __future__ import annotations
@@ -69,7 +71,11 @@ def respond(path: str, body: dict[str, Any]) -> Answer:
         return _responses(body, model)
     legacy = path.endswith("/completions") and not path.endswith("/chat/completions")
     if body.get("stream"):
-        events = "".join(f"data: {json.dumps(c)}\n\n" for c in _chunks(body, model, legacy))
+        chunks = _chunks(body, model, legacy)
+        if path.startswith("/openai/"):  # Groq: its request id first and last, usage last
+            chunks[0]["x_groq"] = {"id": "req_groq_1"}
+            chunks[-1]["x_groq"] = {"id": "req_groq_1", "usage": USAGE}
+        events = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks)
         return 200, "text/event-stream", (events + "data: [DONE]\n\n").encode()
     n = int(body.get("n") or 1)
     tool_results = [m.get("content") for m in body.get("messages") or [] if m.get("role") == "tool"]

@@ -19,11 +19,17 @@ __all__ = ["LIBRARIES", "Library", "covered_distributions", "library"]
 class Library:
     """One instrumented library."""
 
-    name: str  # the import name, also the folder under instrumentations/ and the extra
+    name: str  # the folder under instrumentations/, the extra, ``spanwise.<name>``
     instrumentor: str  # "module:Class" of its spanwise instrumentor
     # The distribution names peers register their instrumentors for (the entry point
     # names OTel contrib, OpenLLMetry and OpenInference all use: the library's name).
     peer_names: tuple[str, ...] = ()
+    module: str = ""  # the import name where it is not ``name`` (google.genai: gemini)
+
+    @property
+    def import_name(self) -> str:
+        """The library's module, whose presence ``spanwise.autolog()`` looks for."""
+        return self.module or self.name
 
     @property
     def entry_point(self) -> str:
@@ -40,13 +46,14 @@ class Library:
         return getattr(importlib.import_module(module), cls)()
 
 
-def _lib(name: str, *peers: str) -> Library:
+def _lib(name: str, *peers: str, module: str = "") -> Library:
     cls = "".join(part.capitalize() for part in name.split("_"))
     special = {"openai": "OpenAI", "mistralai": "MistralAI"}
     return Library(
         name,
         f"spanwise.instrumentations.{name}:{special.get(name, cls)}Instrumentor",
         (name, *peers),
+        module,
     )
 
 
@@ -56,6 +63,11 @@ LIBRARIES: dict[str, Library] = {
         _lib("openai"),
         _lib("anthropic"),
         _lib("mistralai"),
+        _lib("groq"),
+        # google-genai: the official, OpenInference and OpenLLMetry entry point names.
+        _lib(
+            "gemini", "google-genai", "google_genai", "google_generativeai", module="google.genai"
+        ),
     )
 }
 

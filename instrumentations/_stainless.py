@@ -6,7 +6,9 @@ the SDK's pydantic models, ``Stream``/``AsyncStream`` objects for ``stream=True`
 :class:`StainlessOperation`: the span's name and start attributes, the provider
 attributes from the client's base URL (cached per URL object), raw-response handling,
 and the choice between a response and a stream. A library subclasses it with its
-extractors and stream handler. Mistral's Speakeasy-generated SDK has the same shape where
+extractors and stream handler; the Chat Completions format (OpenAI, Groq) is one
+subclass here, :class:`ChatCompletionsOperation`, a library naming only its provider
+and its stream handler. Mistral's Speakeasy-generated SDK has the same shape where
 it counts (keyword arguments in; a pydantic model, or an event stream from its own
 stream methods, out) and stands on it too, naming its provider its own way.
 """
@@ -19,13 +21,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from spanwise.common._safety import report_internal_error
+from spanwise.model._chat_format import input_messages, output_messages, tool_definitions
 from spanwise.semconv import GenAIAttributes, ServerAttributes, SpanwiseAttributes
 
-from ._invocation import Kind, Settings
+from ._chat_completions import chat_request_attributes, chat_response_attributes
+from ._chat_stream import ChatStreamHandler
+from ._extract import get
+from ._invocation import CHAT, Kind, Settings
 from ._llm import LLMCall
 from ._stream import AsyncStreamProxy, RawResponseProxy, StreamHandler, SyncStreamProxy
 
 __all__ = [
+    "ChatCompletionsOperation",
     "ProviderCache",
     "StainlessOperation",
     "is_raw",
@@ -193,3 +200,33 @@ class StainlessOperation:
             report_internal_error(f"{self.site} response", exc)
         run.succeed()
         return result
+
+
+class ChatCompletionsOperation(StainlessOperation):
+    """``chat.completions.create`` of an SDK speaking the Chat Completions format.
+
+    Subclasses set ``providers``, ``models`` and ``site``; ``stream_handler_class`` is a
+    :class:`ChatStreamHandler` subclass where the provider's chunks carry more."""
+
+    kind = CHAT
+    stream_handler_class: type[ChatStreamHandler] = ChatStreamHandler
+
+    def request_attributes(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return chat_request_attributes(kwargs)
+
+    def request_content(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {
+            GenAIAttributes.INPUT_MESSAGES: input_messages(kwargs.get("messages")),
+            GenAIAttributes.TOOL_DEFINITIONS: tool_definitions(kwargs.get("tools")),
+        }
+
+    def response(self, call: LLMCall, response: Any) -> None:
+        call.record(
+            chat_response_attributes(response),
+            {GenAIAttributes.OUTPUT_MESSAGES: output_messages(get(response, "choices"))}
+            if call.capture
+            else None,
+        )
+
+    def stream_handler(self, call: LLMCall) -> StreamHandler:
+        return self.stream_handler_class(call)

@@ -266,6 +266,13 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         finally:
             self._self_handler.finish()
 
+    async def aclose(self) -> None:
+        """An async generator's close (google-genai streams are async generators)."""
+        try:
+            await self._inner.aclose()
+        finally:
+            self._self_handler.finish()
+
     def __del__(self) -> None:
         self._self_handler.finish()
 

@@ -31,9 +31,16 @@ def autolog_library(name: str, *, disable: bool = False, log_traces: bool = True
 
 def autolog(disable: bool = False, log_traces: bool = True) -> None:
     """``autolog`` every installed library spanwise instruments."""
-    for name in LIBRARIES:
-        if importlib.util.find_spec(name) is not None:
+    for name, lib in LIBRARIES.items():
+        if _installed(lib.import_name):
             autolog_library(name, disable=disable, log_traces=log_traces)
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:  # a dotted name whose parent package is absent
+        return False
 
 
 def _library_module(lib: Library) -> ModuleType:

@@ -15,7 +15,7 @@ from .._invocation import CHAT as CHAT_KIND
 from .._invocation import EMBEDDINGS as EMBEDDINGS_KIND
 from .._invocation import TEXT_COMPLETION
 from .._llm import LLMCall
-from .._stainless import StainlessOperation, sdk_models
+from .._stainless import ChatCompletionsOperation, StainlessOperation, sdk_models
 from .._stream import StreamHandler
 from . import _extract as x
 from . import _extract_responses as xr
@@ -32,28 +32,8 @@ class Operation(StainlessOperation):
     site = "openai"
 
 
-class _Chat(Operation):
-    kind = CHAT_KIND
-
-    def request_attributes(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        return x.chat_request_attributes(kwargs)
-
-    def request_content(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        return {
-            GenAIAttributes.INPUT_MESSAGES: x.input_messages(kwargs.get("messages")),
-            GenAIAttributes.TOOL_DEFINITIONS: x.tool_definitions(kwargs.get("tools")),
-        }
-
-    def response(self, call: LLMCall, response: Any) -> None:
-        call.record(
-            x.chat_response_attributes(response),
-            {GenAIAttributes.OUTPUT_MESSAGES: x.output_messages(x.get(response, "choices"))}
-            if call.capture
-            else None,
-        )
-
-    def stream_handler(self, call: LLMCall) -> StreamHandler:
-        return ChatStreamHandler(call)
+class _Chat(ChatCompletionsOperation, Operation):
+    """Chat Completions: the shared core's operation, with OpenAI's provider naming."""
 
 
 class _Embeddings(Operation):
