@@ -21,14 +21,14 @@ __all__ = [
 
 logger = logging.getLogger("spanwise")
 
-_fork_safe: list[threading.Lock] = []
+_fork_safe: list[threading.Lock | threading.RLock] = []
 
 
-def fork_safe_lock() -> threading.Lock:
-    """A module-level lock that a forked child gets back released: one another thread
-    held at fork time would stay held forever there (the child has only the forking
-    thread). For locks that live as long as the process."""
-    lock = threading.Lock()
+def fork_safe_lock(*, reentrant: bool = False) -> threading.Lock | threading.RLock:
+    """A module-level lock (an ``RLock`` when ``reentrant``) that a forked child gets
+    back released: one another thread held at fork time would stay held forever there
+    (the child has only the forking thread). For locks that live as long as the process."""
+    lock = threading.RLock() if reentrant else threading.Lock()
     _fork_safe.append(lock)
     return lock
 

@@ -33,7 +33,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.trace import Span as OTelSpan
 
 from spanwise.common._content import content_settings, describe
-from spanwise.common._safety import logger, warn_once
+from spanwise.common._safety import fork_safe_lock, logger, warn_once
 from spanwise.instrumentations._tracer import set_pipeline_hooks
 from spanwise.store._config import get_tracking_uri, normalize_uri, set_uri
 
@@ -54,7 +54,7 @@ __all__ = [
     "writer",
 ]
 
-_lock = threading.RLock()
+_lock = fork_safe_lock(reentrant=True)  # released again in a forked child
 _attached: set[int] = set()
 assembler = TraceAssembler(writer.submit)
 _own_provider: TracerProvider | None = None  # the one spanwise set up (it shuts it down)
@@ -272,9 +272,6 @@ def _exit_work_in_forked_workers() -> None:
 
 
 def _after_fork_in_child() -> None:
-    # The parent's lock may have been held by one of its threads at fork.
-    global _lock
-    _lock = threading.RLock()
     assembler.after_fork_in_child()
 
 

@@ -7,11 +7,9 @@ itself while it is in a pipeline, so the writer then stands aside).
 
 from __future__ import annotations
 
-import os
-import threading
 from typing import TYPE_CHECKING
 
-from spanwise.common._safety import warn_once
+from spanwise.common._safety import fork_safe_lock, warn_once
 from spanwise.store._config import get_tracking_uri
 from spanwise.store._writer import StoreWriter
 
@@ -20,7 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["exporters_active", "get_store", "store_exporter_active", "writer"]
 
-_lock = threading.RLock()
+_lock = fork_safe_lock(reentrant=True)  # released again in a forked child
 _stores: dict[str, SqlTraceStore] = {}
 # URI -> why it could not be opened; writes skip it (once logged), reads raise.
 _store_broken: dict[str, Exception] = {}
@@ -70,18 +68,6 @@ def _writer_store() -> SqlTraceStore | None:
 
 
 writer = StoreWriter(_writer_store)
-
-
-def _after_fork_in_child() -> None:
-    # A thread of the parent may have held the lock. (A store being opened at the fork
-    # is not half-imported in the child: the writer's and the store exporter's writes,
-    # which open it, finish before a fork; see StoreWriter.)
-    global _lock
-    _lock = threading.RLock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def store_exporter_active(delta: int) -> None:

@@ -8,10 +8,15 @@ import threading
 import pytest
 
 from spanwise.common import _content, _safety
+from spanwise.exporter import _stores
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-@pytest.mark.parametrize("lock", [_safety.fork_safe_lock(), _content._lock], ids=["new", "content"])  # pyright: ignore[reportPrivateUsage]
+@pytest.mark.parametrize(
+    "lock",
+    [_safety.fork_safe_lock(), _content._lock, _stores._lock],
+    ids=["new", "content", "reentrant"],
+)  # pyright: ignore[reportPrivateUsage]
 def test_a_lock_held_at_fork_is_free_in_the_child(lock: threading.Lock) -> None:
     held, release = threading.Event(), threading.Event()
 
