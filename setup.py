@@ -28,6 +28,7 @@ ROOTS = {
     "spanwise.instrumentations": "instrumentations",
     "spanwise.store": "store",
     "spanwise.exporter": "exporter",
+    "spanwise.viewer": "viewer",
     "spanwise.server": "server",
     "spanwise": "spanwise",
 }
@@ -54,6 +55,10 @@ EXTRAS: dict[str, list[str]] = {
         "pyright>=1.1.380",
         # Read-back compatibility: MLflow's own Trace.from_json must read our JSON.
         "mlflow-tracing>=3.1",
+        # The viewer's browser test drives Debian's Chromium (installed by .ci/run).
+        "playwright>=1.40",
+        # The LangChain/LangGraph tests run ChatOpenAI against the fake OpenAI server.
+        "langchain-openai>=0.2",
     ],
     # Translation-in golden tests read spans the peers' real instrumentors produce
     # (pinned: the goldens are their output). A venv of their own (`make test` builds
@@ -88,6 +93,20 @@ EXTRAS: dict[str, list[str]] = {
         # it goes in the venv of the official genai-anthropic one (Makefile).
         "openinference-instrumentation-google-genai==1.4.14",
         "opentelemetry-instrumentation-google-generativeai==0.62.4",
+        # LangChain peers (bench_langchain.py): they register `langchain` entry points.
+        "openinference-instrumentation-langchain==0.1.80",
+        "opentelemetry-instrumentation-langchain==0.62.4",
+        "langchain-openai>=0.3",
+        # Bedrock peers (bench_bedrock.py), beside boto3 1.44.
+        "opentelemetry-instrumentation-bedrock==0.62.4",
+        "openinference-instrumentation-bedrock==0.1.61",
+        "opentelemetry-instrumentation-botocore==0.66b2",
+        # Groq peers (bench_groq.py), beside groq 1.x.
+        "opentelemetry-instrumentation-groq==0.62.4",
+        "openinference-instrumentation-groq==0.1.33",
+        # LiteLLM peers (bench_litellm.py).
+        "openinference-instrumentation-litellm==0.1.51",
+        "opentelemetry-instrumentation-litellm==0.62.4",
     ],
 }
 
@@ -132,7 +151,8 @@ def _libraries() -> None:
     for lib in registry.LIBRARIES.values():
         requirement = list(_load(HERE / "instrumentations" / lib.name / "package.py")._instruments)
         EXTRAS[lib.extra] = requirement
-        EXTRAS["dev"] += requirement
+        if lib.in_dev_venv:
+            EXTRAS["dev"] += requirement
         ENTRY_POINTS["opentelemetry_instrumentor"].append(f"{lib.entry_point} = {lib.instrumentor}")
 
 
@@ -142,7 +162,11 @@ _libraries()
 setup(
     packages=PACKAGES,
     package_dir=PACKAGE_DIR,
-    package_data={name: ["py.typed"] for name in ROOTS},
+    # The viewer's page ships prebuilt: pip install alone serves it, no CDN.
+    package_data={
+        **{name: ["py.typed"] for name in ROOTS},
+        "spanwise.viewer": ["py.typed", "static/*"],
+    },
     extras_require=EXTRAS,
     entry_points=ENTRY_POINTS,
 )

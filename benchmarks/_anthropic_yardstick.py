@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from _harness import pass_through
+from _yardstick import patching, span_picking
 
 Toggle = tuple[Callable[[], None], Callable[[], None]]
 
@@ -23,7 +24,6 @@ def _yardstick() -> Toggle:
     import wrapt
     from anthropic.resources.messages import messages
     from opentelemetry import context, trace
-    from opentelemetry.instrumentation.utils import unwrap
 
     start = {
         "spanwise.span.type": "CHAT_MODEL",
@@ -90,22 +90,10 @@ def _yardstick() -> Toggle:
                     self._self_span.set_attributes(helper_end)
                     self._self_span.end()
 
-    def create(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        streams = bool(kwargs.get("stream"))
-        first = stream_start if streams else tool_start if kwargs.get("tools") else start
-        span = tracer.start_span(
-            f"chat {MODEL}", kind=trace.SpanKind.CLIENT, attributes=dict(first)
-        )
-        token = context.attach(trace.set_span_in_context(span))
-        try:
-            result = wrapped(*args, **kwargs)
-        finally:
-            context.detach(token)
-        if streams:
-            return pass_through(result, span, stream_end)
-        span.set_attributes(tool_end if kwargs.get("tools") else end)
-        span.end()
-        return result
+    def pick(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], bool]:
+        if kwargs.get("stream"):
+            return stream_start, stream_end, True
+        return (tool_start, tool_end, False) if kwargs.get("tools") else (start, end, False)
 
     def stream(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
         span = tracer.start_span(
@@ -113,12 +101,6 @@ def _yardstick() -> Toggle:
         )
         return Manager(wrapped(*args, **kwargs), span)
 
-    def on() -> None:
-        wrapt.wrap_function_wrapper(messages, "Messages.create", create)
-        wrapt.wrap_function_wrapper(messages, "Messages.stream", stream)
-
-    def off() -> None:
-        unwrap(messages.Messages, "create")
-        unwrap(messages.Messages, "stream")
-
-    return on, off
+    return patching(
+        [(messages.Messages, "create", span_picking(pick)), (messages.Messages, "stream", stream)]
+    )

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _harness import pass_through, per_call
+from _harness import pass_through
+from _provider_bench import blocks
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 
@@ -209,14 +210,7 @@ def worker(tool: str, scenario: str, pairs: int, block: int) -> list[float]:
 def pair(call: Callable[[], None], toggle: Toggle, block: int) -> float:
     """A block of bare calls, then one with the tool on: median instrumented call minus
     median bare call (us)."""
-    on, off = toggle
-    bare = per_call(call, block)
-    on()
-    try:
-        traced = per_call(call, block)
-    finally:
-        off()
-    return statistics.median(traced) - statistics.median(bare)
+    return blocks(call, toggle, block)[0]
 
 
 def run(rounds: int = 6, pairs: int = 6, block: int = 20) -> list[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 Ingest: ``spanwise server``'s receiver runs in this process on a fresh SQLite store;
 a client *process* posts OTLP/HTTP protobuf requests of 512 spans (5-span traces, the
-span mix below) as fast as answers come back, on 2 connections. The figure is spans
+span mix below, a resource of 8 attributes and a scope as an SDK sends them) as fast as answers come back, on 2 connections. The figure is spans
 stored per second of wall time (the receiver answers after the write).
 
 Translation-in: the average cost of ``canonical_record`` + ``span_from_record`` over a
@@ -22,6 +22,17 @@ from pathlib import Path
 from typing import Any
 
 SPANS_PER_REQUEST = 512
+# What an OTel SDK sends with every request (the store files it once).
+_RESOURCE = {
+    "service.name": "checkout",
+    "service.version": "1.4.2",
+    "deployment.environment.name": "prod",
+    "host.name": "web-7",
+    "process.pid": 4242,
+    "telemetry.sdk.name": "opentelemetry",
+    "telemetry.sdk.language": "python",
+    "telemetry.sdk.version": "1.38.0",
+}
 REQUESTS = 60  # per client connection
 
 
@@ -102,18 +113,24 @@ def translation_in(spans: int = 20_000) -> dict[str, Any]:
     return {
         "what": "translation-in, us per span (mix of 5 conventions)",
         "result": f"{statistics.median(rounds):.1f} us (spread {min(rounds):.1f}-{max(rounds):.1f})",
-        "target": "<= 20 us",
+        "target": "<= 5 us",
     }
 
 
-def _client(port: int, requests: int) -> None:
-    """The client process: builds the payloads first, then posts them back to back."""
+def _client(port: int, requests: int, client: int = 0) -> None:
+    """The client process: builds the payloads first, then posts them back to back
+    (span and trace ids of its own: ``client`` numbers it)."""
     import http.client
 
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
         ExportTraceServiceRequest,
     )
-    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+    from opentelemetry.proto.common.v1.common_pb2 import (
+        AnyValue,
+        InstrumentationScope,
+        KeyValue,
+    )
+    from opentelemetry.proto.resource.v1.resource_pb2 import Resource
     from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
     def value(v: Any) -> AnyValue:
@@ -124,7 +141,7 @@ def _client(port: int, requests: int) -> None:
         return AnyValue(string_value=str(v))
 
     payloads: list[bytes] = []
-    counter = port * 10_000_000
+    counter = (client + 1) * 10_000_000
     for _ in range(requests):
         spans: list[Span] = []
         for i in range(SPANS_PER_REQUEST):
@@ -137,6 +154,9 @@ def _client(port: int, requests: int) -> None:
                     span_id=counter.to_bytes(8, "big"),
                     parent_span_id=parent,
                     name=f"span-{i % 5}",
+                    kind=Span.SpanKind.SPAN_KIND_CLIENT
+                    if i % 5
+                    else Span.SpanKind.SPAN_KIND_SERVER,
                     start_time_unix_nano=1_700_000_000_000_000_000 + i,
                     end_time_unix_nano=1_700_000_000_100_000_000 + i,
                     attributes=[
@@ -145,7 +165,19 @@ def _client(port: int, requests: int) -> None:
                 )
             )
         request = ExportTraceServiceRequest(
-            resource_spans=[ResourceSpans(scope_spans=[ScopeSpans(spans=spans)])]
+            resource_spans=[
+                ResourceSpans(
+                    resource=Resource(
+                        attributes=[KeyValue(key=k, value=value(v)) for k, v in _RESOURCE.items()]
+                    ),
+                    scope_spans=[
+                        ScopeSpans(
+                            scope=InstrumentationScope(name="spanwise", version="0.1"),
+                            spans=spans,
+                        )
+                    ],
+                )
+            ]
         )
         payloads.append(request.SerializeToString())
     print("ready", flush=True)
@@ -171,12 +203,19 @@ def receiver_ingest(clients: int = 2) -> dict[str, Any]:
         with Receiver(store.write_records, http_port=0, grpc_port=None) as receiver:
             procs = [
                 subprocess.Popen(
-                    [sys.executable, __file__, "client", str(receiver.http_port), str(REQUESTS)],
+                    [
+                        sys.executable,
+                        __file__,
+                        "client",
+                        str(receiver.http_port),
+                        str(REQUESTS),
+                        str(client),
+                    ],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     text=True,
                 )
-                for _ in range(clients)
+                for client in range(clients)
             ]
             for proc in procs:  # payloads built before the clock starts
                 assert proc.stdout is not None
@@ -197,7 +236,7 @@ def receiver_ingest(clients: int = 2) -> dict[str, Any]:
         "what": f"receiver ingest, OTLP/HTTP protobuf -> SQLite ({clients} clients, "
         f"{SPANS_PER_REQUEST} spans/request)",
         "result": f"{stored / elapsed:,.0f} spans/s ({stored} spans in {elapsed:.1f} s)",
-        "target": ">= 10,000 spans/s",
+        "target": ">= 40,000 spans/s",
     }
 
 
@@ -207,7 +246,7 @@ def run() -> list[dict[str, Any]]:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["client"]:
-        _client(int(sys.argv[2]), int(sys.argv[3]))
+        _client(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
     else:
         for row in run():
             print(row)

@@ -35,7 +35,11 @@ def main() -> None:
     import bench_receiver
 
     import bench_anthropic
+    import bench_bedrock
     import bench_gemini
+    import bench_groq
+    import bench_langchain
+    import bench_litellm
     import bench_mistral
     import bench_openai
     import bench_store
@@ -45,7 +49,12 @@ def main() -> None:
     sections = {
         "Per-call overhead (trivial function)": bench_tracing.overhead(),
         "Payload: time added on the calling thread": bench_tracing.payload(),
-        "Store": [bench_store.ingest(), bench_store.pipeline(), *bench_store.search()],
+        "Store": [
+            bench_store.ingest(),
+            bench_store.pipeline(),
+            *bench_store.search(),
+            *bench_store.long_traces(),
+        ],
         "Receiver and translation-in": bench_receiver.run(),
         "OpenAI: latency added per call (local server, content capture on)": bench_openai.run(),
         "Anthropic: latency added per call (in-process transport, content capture on)": (
@@ -56,6 +65,18 @@ def main() -> None:
         ),
         "Gemini: latency added per call (in-process transport, content capture on)": (
             bench_gemini.run()
+        ),
+        "Groq: latency added per call (in-process transport, content capture on)": (
+            bench_groq.run()
+        ),
+        "Bedrock: latency added per call (in-process, botocore before-send, content on)": (
+            bench_bedrock.run()
+        ),
+        "LiteLLM: latency added per call (in-process transport, content capture on)": (
+            bench_litellm.run()
+        ),
+        "LangChain / LangGraph: latency added per agent run (in-process, content on)": (
+            bench_langchain.run()
         ),
         "Streams: cost per chunk (OpenAI chunks replayed, SDK parsing left out)": (
             bench_stream_chunks.run()

@@ -84,6 +84,10 @@ def main() -> None:
     print(f"\n{len(chats)} model calls, {used} input tokens; store: {spanwise.get_tracking_uri()}")
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
         print(f"also exported over OTLP to {os.environ['OTEL_EXPORTER_OTLP_ENDPOINT']}")
+    print(
+        "next: .venv/bin/spanwise traces list, .venv/bin/spanwise traces show "
+        f"{trace_id}, or .venv/bin/spanwise ui to browse it"
+    )
 
 
 if __name__ == "__main__":

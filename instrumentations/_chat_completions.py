@@ -120,6 +120,10 @@ def usage_attributes(usage: Any) -> dict[str, Any]:
     cached = get(prompt_details, "cached_tokens")
     if isinstance(cached, int):
         attrs[G.USAGE_CACHE_READ_INPUT_TOKENS] = cached
+    # Cache writes: LiteLLM reports them (from Anthropic, Bedrock...) beside the usage.
+    written = get(usage, "cache_creation_input_tokens")
+    if isinstance(written, int) and written:
+        attrs[G.USAGE_CACHE_CREATION_INPUT_TOKENS] = written
     completion_details = get(usage, "completion_tokens_details") or get(
         usage, "output_tokens_details"
     )

@@ -36,6 +36,7 @@ from spanwise.semconv import (
 )
 from spanwise.semconv import SpanwiseAttributes as S
 
+from . import _tracer
 from ._lifecycle import SpanRun
 
 __all__ = [
@@ -242,6 +243,7 @@ class Settings:
         return (
             self.active
             and self.log_traces
+            and _tracer.enabled  # spanwise.tracing.disable(), process-wide
             and not _in_model_call.get()
             and is_instrumentation_enabled()
         )

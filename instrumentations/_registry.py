@@ -25,6 +25,9 @@ class Library:
     # names OTel contrib, OpenLLMetry and OpenInference all use: the library's name).
     peer_names: tuple[str, ...] = ()
     module: str = ""  # the import name where it is not ``name`` (google.genai: gemini)
+    # False where the library's pins clash with the newest SDKs of the dev venv (openai 3,
+    # protobuf 7): it stays out of the ``dev`` extra and is tested in .venv-frameworks.
+    in_dev_venv: bool = True
 
     @property
     def import_name(self) -> str:
@@ -46,14 +49,23 @@ class Library:
         return getattr(importlib.import_module(module), cls)()
 
 
-def _lib(name: str, *peers: str, module: str = "") -> Library:
+def _lib(name: str, *peers: str, module: str = "", in_dev_venv: bool = True) -> Library:
     cls = "".join(part.capitalize() for part in name.split("_"))
-    special = {"openai": "OpenAI", "mistralai": "MistralAI"}
+    special = {
+        "openai": "OpenAI",
+        "mistralai": "MistralAI",
+        "litellm": "LiteLLM",
+        "langchain": "LangChain",
+        "langgraph": "LangGraph",
+        "dspy": "DSPy",
+        "crewai": "CrewAI",
+    }
     return Library(
         name,
         f"spanwise.instrumentations.{name}:{special.get(name, cls)}Instrumentor",
         (name, *peers),
         module,
+        in_dev_venv,
     )
 
 
@@ -68,6 +80,17 @@ LIBRARIES: dict[str, Library] = {
         _lib(
             "gemini", "google-genai", "google_genai", "google_generativeai", module="google.genai"
         ),
+        # Not "botocore": the official botocore instrumentor traces every AWS call.
+        _lib("bedrock", module="boto3"),
+        _lib("litellm"),
+        _lib("langchain", module="langchain_core"),
+        _lib("langgraph"),
+        _lib("llama_index", "llama-index", module="llama_index.core"),
+        _lib("dspy"),
+        _lib("crewai", in_dev_venv=False),  # openai<3, httpx<0.29
+        # autogen-core pins protobuf~=5.29; AG2 classic's [openai] extra pins openai<3.
+        _lib("autogen_agentchat", "autogen-agentchat", "autogen_agentchat", in_dev_venv=False),
+        _lib("ag2", "autogen", module="autogen", in_dev_venv=False),
     )
 }
 

@@ -14,10 +14,21 @@ from opentelemetry.trace import Span, Tracer, TracerProvider
 
 from spanwise.semconv import SCHEMA_URL
 
-__all__ = ["SCOPE_NAME", "get_tracer", "local_root_span", "set_pipeline_hooks"]
+__all__ = [
+    "SCOPE_NAME",
+    "get_tracer",
+    "local_root_span",
+    "set_enabled",
+    "set_pipeline_hooks",
+    "tracing_enabled",
+]
 
 SCOPE_NAME = "spanwise"
 _tracer: Tracer | None = None
+_NO_OP = trace.NoOpTracer()
+# The process-wide switch (MLflow's mlflow.tracing.disable()/enable()): read by every
+# manual span and every instrumented call (Settings.enabled()), so a plain global.
+enabled = True
 _ensure_provider: Callable[[], TracerProvider] = trace.get_tracer_provider
 _local_root: Callable[[Span], Span] = lambda span: span  # noqa: E731
 
@@ -40,9 +51,25 @@ def set_pipeline_hooks(
     _ensure_provider, _local_root, _tracer = ensure_provider, local_root, None
 
 
+def tracing_enabled() -> bool:
+    """False between ``set_enabled(False)`` and ``set_enabled(True)``."""
+    return enabled
+
+
+def set_enabled(on: bool) -> None:
+    """Switch all of spanwise's tracing on or off, process-wide: while off, the manual
+    API's spans are non-recording and instrumented calls pass through untraced. Spans
+    already started end and export as usual."""
+    global enabled
+    enabled = bool(on)
+
+
 def get_tracer() -> Tracer:
-    """spanwise's tracer; the first call sets up (or joins) the tracer provider."""
+    """spanwise's tracer (a no-op one while tracing is off); the first call sets up (or
+    joins) the tracer provider."""
     global _tracer
+    if not enabled:
+        return _NO_OP
     tracer = _tracer
     if tracer is None:
         provider = _ensure_provider()

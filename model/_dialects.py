@@ -28,12 +28,19 @@ from spanwise.semconv import MLflowAttributes as M
 from spanwise.semconv import OpenInference as OI
 from spanwise.semconv import SpanType, SpanwiseAttributes
 
+from ._chat_out import request_parameters
 from ._conventions._common import as_dict, as_list
-from ._model import Span
-from ._records import record_from_otel
+from ._model import Span, span_token_usage
+from ._records import SpanRecord, record_from_otel
 from ._translate import span_from_record
 
-__all__ = ["DIALECTS", "DialectSpanExporter", "dialect_attributes", "resolve_dialect"]
+__all__ = [
+    "DIALECTS",
+    "DialectSpanExporter",
+    "dialect_attributes",
+    "record_dialect_attributes",
+    "resolve_dialect",
+]
 
 DIALECTS = ("genai", "mlflow", "openinference")
 ENV_DIALECT = "SPANWISE_EXPORT_DIALECT"
@@ -66,6 +73,16 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+def _chat_shaped(span: Span) -> bool:
+    """A model call whose inputs/outputs the translation made Chat Completions shaped."""
+    a = span.attributes
+    inputs: Any = span.inputs
+    outputs: Any = span.outputs
+    return (G.INPUT_MESSAGES in a and type(inputs) is dict and "messages" in inputs) or (
+        G.OUTPUT_MESSAGES in a and type(outputs) is dict and "choices" in outputs
+    )
+
+
 def _mlflow(span: Span) -> dict[str, Any]:
     a = span.attributes
     out: dict[str, Any] = {M.SPAN_TYPE: _json(span.span_type)}
@@ -73,14 +90,11 @@ def _mlflow(span: Span) -> dict[str, Any]:
         out[M.SPAN_INPUTS] = _json(span.inputs)
     if span.outputs is not None:
         out[M.SPAN_OUTPUTS] = _json(span.outputs)
-    usage = {
-        M.USAGE_INPUT: a.get(G.USAGE_INPUT_TOKENS),
-        M.USAGE_OUTPUT: a.get(G.USAGE_OUTPUT_TOKENS),
-    }
-    if any(isinstance(v, int) for v in usage.values()):
-        counts = {k: v for k, v in usage.items() if isinstance(v, int)}
-        counts[M.USAGE_TOTAL] = sum(counts.values())
-        out[M.CHAT_USAGE] = _json(counts)
+    if _chat_shaped(span):  # MLflow's UI then renders the call as a conversation
+        out[M.MESSAGE_FORMAT] = _json("openai")
+    usage = span_token_usage(a)  # MLflow's keys, cache counts included
+    if usage:
+        out[M.CHAT_USAGE] = _json(usage)
     model = a.get(G.RESPONSE_MODEL) or a.get(G.REQUEST_MODEL)
     if isinstance(model, str):
         out[M.MODEL] = _json(model)
@@ -150,6 +164,14 @@ def _openinference(span: Span) -> dict[str, Any]:
     first = as_dict(outputs[0]) if outputs else None
     if first is not None and isinstance(first.get("finish_reason"), str):
         out[OI.LLM_FINISH_REASON] = first["finish_reason"]
+    params = request_parameters(a)  # the request's model survives a read back
+    if params:
+        key = (
+            OI.EMBEDDING_INVOCATION_PARAMETERS
+            if span.span_type == SpanType.EMBEDDING
+            else OI.LLM_INVOCATION_PARAMETERS
+        )
+        out[key] = _json(params)
     model = a.get(G.RESPONSE_MODEL) or a.get(G.REQUEST_MODEL)
     if isinstance(model, str):
         key = OI.EMBEDDING_MODEL_NAME if span.span_type == SpanType.EMBEDDING else OI.LLM_MODEL_NAME
@@ -195,10 +217,15 @@ _BY_DIALECT: dict[str, Callable[[Span], dict[str, Any]]] = {
 
 def dialect_attributes(span: ReadableSpan, dialect: str) -> dict[str, Any]:
     """The attributes ``dialect`` adds to ``span`` (none for genai)."""
+    return record_dialect_attributes(record_from_otel(span), dialect)
+
+
+def record_dialect_attributes(record: SpanRecord, dialect: str) -> dict[str, Any]:
+    """The attributes ``dialect`` adds to the span of ``record`` (none for genai)."""
     build = _BY_DIALECT.get(dialect)
     if build is None:
         return {}
-    return build(span_from_record(record_from_otel(span)))
+    return build(span_from_record(record))
 
 
 def _with_attributes(span: ReadableSpan, extra: dict[str, Any]) -> ReadableSpan:

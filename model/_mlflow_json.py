@@ -5,6 +5,10 @@ every attribute value JSON-encoded, with MLflow's keys ``mlflow.traceRequestId``
 ``mlflow.spanType``, ``mlflow.spanInputs`` and ``mlflow.spanOutputs``. Trace info: the
 request time as an RFC 3339 string, the duration as ``execution_duration_ms``.
 Reading also accepts hex ids and integer times, so hand-written JSON works.
+
+The rest of OTLP sits where OTLP's own JSON puts it (``kind`` as ``SPAN_KIND_*``,
+``trace_state``, ``flags``, ``links``, ``dropped_*_count``); the span's ``resource`` and
+``scope``, which MLflow's span has no field for, sit alongside, attribute values plain.
 """
 
 from __future__ import annotations
@@ -18,7 +22,15 @@ from typing import Any, Protocol, cast
 
 from spanwise.semconv import SpanType
 
-from ._basics import SpanEvent, SpanStatus, SpanStatusCode, TraceState
+from ._basics import (
+    SpanEvent,
+    SpanLink,
+    SpanResource,
+    SpanScope,
+    SpanStatus,
+    SpanStatusCode,
+    TraceState,
+)
 
 
 # What these read of the model's Span and TraceInfo (the model's classes call these
@@ -36,6 +48,15 @@ class _Span(Protocol):
     outputs: Any
     attributes: dict[str, Any]
     events: list[SpanEvent]
+    kind: str
+    trace_state: str
+    flags: int
+    links: list[SpanLink]
+    dropped_attributes_count: int
+    dropped_events_count: int
+    dropped_links_count: int
+    resource: SpanResource | None
+    scope: SpanScope | None
 
 
 class _TraceInfo(Protocol):
@@ -46,6 +67,7 @@ class _TraceInfo(Protocol):
     trace_metadata: dict[str, str]
     tags: dict[str, str]
     assessments: list[Any]
+    token_usage: dict[str, int] | None
 
 
 __all__ = ["info_fields", "info_to_dict", "span_fields", "span_to_dict"]
@@ -54,6 +76,7 @@ REQUEST_ID = "mlflow.traceRequestId"
 SPAN_TYPE = "mlflow.spanType"
 SPAN_INPUTS = "mlflow.spanInputs"
 SPAN_OUTPUTS = "mlflow.spanOutputs"
+TOKEN_USAGE = "mlflow.trace.tokenUsage"  # trace metadata: the trace's summed usage
 _LIFTED = (REQUEST_ID, SPAN_TYPE, SPAN_INPUTS, SPAN_OUTPUTS)
 
 
@@ -106,17 +129,110 @@ def span_to_dict(span: _Span) -> dict[str, Any]:
         "name": span.name,
         "start_time_unix_nano": span.start_time_ns,
         "end_time_unix_nano": span.end_time_ns,
-        "events": [
-            {"name": e.name, "time_unix_nano": e.timestamp, "attributes": dict(e.attributes)}
-            for e in span.events
-        ],
+        "events": [_event_to_dict(e) for e in span.events],
         "status": {
             "code": f"STATUS_CODE_{span.status.status_code.value}",
             "message": span.status.description,
         },
         "attributes": attributes,
-        "links": [],
+        "links": [
+            {  # MLflow's Link: its trace id form, hex span id, plain attributes
+                "trace_id": "tr-" + link.trace_id,
+                "span_id": link.span_id,
+                "attributes": dict(link.attributes) or None,
+                "trace_state": link.trace_state,
+                "dropped_attributes_count": link.dropped_attributes_count,
+                "flags": link.flags,
+            }
+            for link in span.links
+        ],
+        "kind": f"SPAN_KIND_{span.kind}",
+        "trace_state": span.trace_state,
+        "flags": span.flags,
+        "dropped_attributes_count": span.dropped_attributes_count,
+        "dropped_events_count": span.dropped_events_count,
+        "dropped_links_count": span.dropped_links_count,
+        "resource": None if span.resource is None else _resource_to_dict(span.resource),
+        "scope": None if span.scope is None else _scope_to_dict(span.scope),
     }
+
+
+def _event_to_dict(event: SpanEvent) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": event.name,
+        "time_unix_nano": event.timestamp,
+        "attributes": dict(event.attributes),
+    }
+    if event.dropped_attributes_count:
+        out["dropped_attributes_count"] = event.dropped_attributes_count
+    return out
+
+
+def _resource_to_dict(resource: SpanResource) -> dict[str, Any]:
+    return {
+        "attributes": dict(resource.attributes),
+        "dropped_attributes_count": resource.dropped_attributes_count,
+        "schema_url": resource.schema_url,
+    }
+
+
+def _scope_to_dict(scope: SpanScope) -> dict[str, Any]:
+    return {
+        "name": scope.name,
+        "version": scope.version,
+        "attributes": dict(scope.attributes),
+        "dropped_attributes_count": scope.dropped_attributes_count,
+        "schema_url": scope.schema_url,
+    }
+
+
+def _count(value: Any) -> int:
+    return int(value or 0)
+
+
+def _otlp_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The OTLP fields besides MLflow's (absent in MLflow's own JSON: OTLP's defaults)."""
+    kind = str(data.get("kind") or "SPAN_KIND_INTERNAL").upper().removeprefix("SPAN_KIND_")
+    resource = data.get("resource")
+    scope = data.get("scope")
+    out: dict[str, Any] = dict(
+        kind=kind,
+        trace_state=str(data.get("trace_state") or ""),
+        flags=_count(data.get("flags")),
+        links=[
+            SpanLink(
+                trace_id=_hex_id(link["trace_id"], 16, "link trace_id"),
+                span_id=_hex_id(link["span_id"], 8, "link span_id"),
+                trace_state=str(link.get("trace_state") or ""),
+                attributes=_mapping(link.get("attributes")),
+                dropped_attributes_count=_count(link.get("dropped_attributes_count")),
+                flags=_count(link.get("flags")),
+            )
+            for link in map(_mapping, data.get("links") or [])
+        ],
+        dropped_attributes_count=_count(data.get("dropped_attributes_count")),
+        dropped_events_count=_count(data.get("dropped_events_count")),
+        dropped_links_count=_count(data.get("dropped_links_count")),
+        resource=None,
+        scope=None,
+    )
+    if isinstance(resource, dict):
+        r = _mapping(resource)
+        out["resource"] = SpanResource(
+            _mapping(r.get("attributes")),
+            _count(r.get("dropped_attributes_count")),
+            str(r.get("schema_url") or ""),
+        )
+    if isinstance(scope, dict):
+        c = _mapping(scope)
+        out["scope"] = SpanScope(
+            str(c.get("name") or ""),
+            str(c.get("version") or ""),
+            _mapping(c.get("attributes")),
+            _count(c.get("dropped_attributes_count")),
+            str(c.get("schema_url") or ""),
+        )
+    return out
 
 
 def _status(value: Any) -> SpanStatus:
@@ -162,9 +278,11 @@ def span_fields(data: Mapping[str, Any]) -> dict[str, Any]:
                     str(e["name"]),
                     int(e.get("time_unix_nano") or 0),
                     _mapping(e.get("attributes")),
+                    _count(e.get("dropped_attributes_count")),
                 )
                 for e in map(_mapping, data.get("events") or [])
             ],
+            **_otlp_fields(data),
         )
     except KeyError as exc:
         raise ValueError(f"Invalid span in trace JSON: missing {exc.args[0]!r}") from None
@@ -198,6 +316,8 @@ def info_to_dict(info: _TraceInfo) -> dict[str, Any]:
         "tags": dict(info.tags),
         "assessments": list(info.assessments),
     }
+    if info.token_usage is not None:  # where MLflow keeps it (TraceMetadataKey.TOKEN_USAGE)
+        out["trace_metadata"][TOKEN_USAGE] = _dumps(info.token_usage)
     if info.execution_duration is not None:
         out["execution_duration_ms"] = info.execution_duration
     for key in ("request_preview", "response_preview", "client_request_id"):
@@ -222,6 +342,8 @@ def info_fields(data: Mapping[str, Any]) -> dict[str, Any]:
     """A trace info's fields (``TraceInfo(**fields)``) from its MLflow JSON."""
     try:
         state = str(data.get("state") or data.get("status") or "OK").upper()
+        metadata = {k: str(v) for k, v in _mapping(data.get("trace_metadata")).items()}
+        usage = _loads(metadata.pop(TOKEN_USAGE, None))
         return dict(
             trace_id=str(data.get("trace_id") or data.get("request_id") or data["trace_id"]),
             request_time=_ms(data.get("request_time", data.get("timestamp_ms", 0))),
@@ -230,9 +352,10 @@ def info_fields(data: Mapping[str, Any]) -> dict[str, Any]:
             request_preview=data.get("request_preview"),
             response_preview=data.get("response_preview"),
             client_request_id=data.get("client_request_id"),
-            trace_metadata={k: str(v) for k, v in _mapping(data.get("trace_metadata")).items()},
+            trace_metadata=metadata,
             tags={k: str(v) for k, v in _mapping(data.get("tags")).items()},
             assessments=list(data.get("assessments") or []),
+            token_usage=_mapping(usage) or None,
         )
     except KeyError as exc:
         raise ValueError(f"Invalid trace info in trace JSON: missing {exc.args[0]!r}") from None

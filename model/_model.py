@@ -9,19 +9,30 @@ text.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from spanwise.semconv import GenAIAttributes, SpanType
 
-from ._basics import SpanEvent, SpanStatus, SpanStatusCode, TraceState
+from ._basics import (
+    SpanEvent,
+    SpanLink,
+    SpanResource,
+    SpanScope,
+    SpanStatus,
+    SpanStatusCode,
+    TraceState,
+)
 from ._mlflow_json import info_fields, info_to_dict, span_fields, span_to_dict
 
 __all__ = [
     "PREVIEW_CHARS",
     "Span",
     "SpanEvent",
+    "SpanLink",
+    "SpanResource",
+    "SpanScope",
     "SpanStatus",
     "SpanStatusCode",
     "Trace",
@@ -29,6 +40,7 @@ __all__ = [
     "TraceInfo",
     "TraceState",
     "render_tree",
+    "set_html_renderer",
 ]
 
 
@@ -55,6 +67,18 @@ class Span:
     # True when the parent lives in another process (distributed tracing): this span is
     # then the local root of its trace although parent_id is set.
     remote_parent: bool = False
+    # The rest of OTLP, kept whole: kind (INTERNAL, SERVER, CLIENT, PRODUCER, CONSUMER;
+    # UNSPECIFIED when the sender gave none), the W3C trace state, the OTLP span flags,
+    # links, what the SDK dropped, and the resource and scope the span came from.
+    kind: str = "INTERNAL"
+    trace_state: str = ""
+    flags: int = 0
+    links: list[SpanLink] = field(default_factory=list[SpanLink])
+    dropped_attributes_count: int = 0
+    dropped_events_count: int = 0
+    dropped_links_count: int = 0
+    resource: SpanResource | None = None
+    scope: SpanScope | None = None
 
     @property
     def request_id(self) -> str:
@@ -94,6 +118,8 @@ class TraceInfo:
     trace_metadata: dict[str, str] = field(default_factory=dict[str, str])
     tags: dict[str, str] = field(default_factory=dict[str, str])
     assessments: list[Any] = field(default_factory=list[Any])
+    # MLflow's TraceInfo.token_usage: summed over the trace's model spans (see Trace).
+    token_usage: dict[str, int] | None = None
 
     @property
     def request_id(self) -> str:
@@ -150,6 +176,10 @@ class Trace:
     info: TraceInfo
     data: TraceData
 
+    def __post_init__(self) -> None:
+        if self.info.token_usage is None and self.data.spans:
+            self.info.token_usage = token_usage(self.data.spans)
+
     def search_spans(
         self, span_type: SpanType | str | None = None, name: str | None = None
     ) -> list[Span]:
@@ -193,8 +223,20 @@ class Trace:
         """The trace as a text tree: span names, types, durations, tokens, errors."""
         return render_tree(self)
 
-    def _repr_html_(self) -> str:  # a notebook shows the tree
+    def _repr_html_(self) -> str:
+        """A notebook shows the span tree and timeline: ``spanwise.viewer`` (a layer
+        above) registers the renderer with ``set_html_renderer``; else the text tree."""
+        if _html_renderer:
+            return _html_renderer[0](self)
         return "<pre>" + self.to_tree().replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
+
+
+_html_renderer: list[Callable[[Trace], str]] = []
+
+
+def set_html_renderer(renderer: Callable[[Trace], str]) -> None:
+    """Make ``renderer`` the notebook view of every ``Trace`` (``Trace._repr_html_``)."""
+    _html_renderer[:] = [renderer]
 
 
 # (span_id, parent_id, remote_parent, start_time_ns): what root detection looks at, for
@@ -221,6 +263,55 @@ def find_root(spans: Sequence[Span]) -> Span | None:
     return None if index is None else spans[index]
 
 
+_USAGE_KEYS = (
+    ("input_tokens", GenAIAttributes.USAGE_INPUT_TOKENS),
+    ("output_tokens", GenAIAttributes.USAGE_OUTPUT_TOKENS),
+)
+_CACHE_KEYS = (
+    ("cache_read_input_tokens", GenAIAttributes.USAGE_CACHE_READ_INPUT_TOKENS),
+    ("cache_creation_input_tokens", GenAIAttributes.USAGE_CACHE_CREATION_INPUT_TOKENS),
+)
+
+
+def span_token_usage(attributes: Mapping[str, Any]) -> dict[str, int] | None:
+    """A span's ``gen_ai.usage.*`` as MLflow's usage dict (``mlflow.chat.tokenUsage``:
+    input, output and total tokens, and the cache counts the span has), or None."""
+    usage = {
+        name: value
+        for name, key in (*_USAGE_KEYS, *_CACHE_KEYS)
+        if isinstance(value := attributes.get(key), int) and not isinstance(value, bool)
+    }
+    if not any(name in usage for name, _ in _USAGE_KEYS):
+        return None
+    counts = {name: usage.get(name, 0) for name, _ in _USAGE_KEYS}
+    counts["total_tokens"] = counts["input_tokens"] + counts["output_tokens"]
+    counts.update({name: usage[name] for name, _ in _CACHE_KEYS if name in usage})
+    return counts
+
+
+def token_usage(spans: Sequence[Span]) -> dict[str, int] | None:
+    """The trace's usage as MLflow aggregates it: the sum over spans with usage, skipping
+    a span whose ancestor has usage too (a framework span around the provider's call
+    counts once)."""
+    by_id = {s.span_id: s for s in spans}
+    usages = {s.span_id: span_token_usage(s.attributes) for s in spans}
+    total: dict[str, int] = {}
+    for span in spans:
+        usage = usages[span.span_id]
+        if usage is None:
+            continue
+        parent, seen = span.parent_id, {span.span_id}
+        while parent is not None and parent in by_id and parent not in seen:
+            if usages[parent] is not None:
+                break
+            seen.add(parent)
+            parent = by_id[parent].parent_id
+        else:
+            for name, value in usage.items():
+                total[name] = total.get(name, 0) + value
+    return total or None
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
@@ -241,7 +332,37 @@ def _label(span: Span) -> str:
         parts.append(f"tool={tool}")
     if span.status.status_code is SpanStatusCode.ERROR:
         parts.append(f"ERROR {span.status.description}".rstrip())
+    if span.kind not in ("INTERNAL", "UNSPECIFIED"):
+        parts.append(span.kind)
+    if span.links:
+        parts.append(f"links {len(span.links)}")
     return "  ".join(parts)
+
+
+_SHOWN_RESOURCE_KEYS = 6
+
+
+def _sources(spans: Sequence[Span]) -> list[str]:
+    """One line per resource the spans came from (service.name first), and the scopes."""
+    lines: list[str] = []
+    seen: set[int] = set()
+    for span in spans:
+        resource = span.resource
+        if resource is None or id(resource) in seen or not resource.attributes:
+            continue
+        seen.add(id(resource))
+        attrs = sorted(resource.attributes.items(), key=lambda kv: kv[0] != "service.name")
+        shown = ", ".join(f"{k}={v}" for k, v in attrs[:_SHOWN_RESOURCE_KEYS])
+        more = len(attrs) - _SHOWN_RESOURCE_KEYS
+        line = f"resource: {shown}" + (f", +{more} more" if more > 0 else "")
+        if line not in lines:
+            lines.append(line)
+    scopes = sorted(
+        {f"{s.scope.name} {s.scope.version}".strip() for s in spans if s.scope and s.scope.name}
+    )
+    if scopes:
+        lines.append("scopes: " + ", ".join(scopes))
+    return lines
 
 
 def render_tree(trace: Trace) -> str:
@@ -253,6 +374,7 @@ def render_tree(trace: Trace) -> str:
     lines = [f"{info.trace_id}  {info.state.value}  {duration}"]
     if info.tags:
         lines.append("tags: " + ", ".join(f"{k}={v}" for k, v in sorted(info.tags.items())))
+    lines += _sources(trace.data.spans)
     ids = {s.span_id for s in trace.data.spans}
     children: dict[str | None, list[Span]] = {}
     for span in trace.data.spans:

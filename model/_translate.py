@@ -20,11 +20,15 @@ from spanwise.semconv import (
     SpanwiseAttributes,
 )
 
+from ._chat_out import chat_request, chat_response
 from ._conventions import canonical_record
 from ._model import (
     PREVIEW_CHARS,
     Span,
     SpanEvent,
+    SpanLink,
+    SpanResource,
+    SpanScope,
     SpanStatus,
     SpanStatusCode,
     Trace,
@@ -33,7 +37,7 @@ from ._model import (
     TraceState,
     root_index,
 )
-from ._records import SpanRecord
+from ._records import ResourceRecord, ScopeRecord, SpanRecord
 
 __all__ = [
     "JSON_ATTRIBUTES",
@@ -94,17 +98,18 @@ def span_type_of(attributes: Mapping[str, Any]) -> str:
 
 def _inputs_outputs(attributes: dict[str, Any]) -> tuple[Any, Any]:
     """The span's inputs and outputs; spanwise's own keys are lifted out of the
-    attributes (the model holds them once, as ``inputs``/``outputs``)."""
+    attributes (the model holds them once, as ``inputs``/``outputs``). A model call's
+    are its messages as MLflow shows them (Chat Completions request and response)."""
     inputs = attributes.pop(SpanwiseAttributes.SPAN_INPUTS, None)
     if inputs is None:
         inputs = attributes.get(GenAIAttributes.TOOL_CALL_ARGUMENTS)
     if inputs is None:
-        inputs = attributes.get(GenAIAttributes.INPUT_MESSAGES)
+        inputs = chat_request(attributes)
     outputs = attributes.pop(SpanwiseAttributes.SPAN_OUTPUTS, None)
     if outputs is None:
         outputs = attributes.get(GenAIAttributes.TOOL_CALL_RESULT)
     if outputs is None:
-        outputs = attributes.get(GenAIAttributes.OUTPUT_MESSAGES)
+        outputs = chat_response(attributes)
     return inputs, outputs
 
 
@@ -138,10 +143,55 @@ def span_from_record(record: SpanRecord) -> Span:
         outputs=outputs,
         attributes=attributes,
         events=[
-            SpanEvent(e["name"], e["time"], decode_attributes(e["attributes"]))
+            SpanEvent(
+                e["name"],
+                e["time"],
+                decode_attributes(e["attributes"]),
+                e.get("dropped_attributes_count", 0),
+            )
             for e in record["events"]
         ],
         remote_parent=record["remote_parent"],
+        # Records written before these were kept have none: OTLP's defaults.
+        kind=record.get("kind", "UNSPECIFIED"),
+        trace_state=record.get("trace_state", ""),
+        flags=record.get("flags", 0),
+        links=[
+            SpanLink(
+                link["trace_id"],
+                link["span_id"],
+                link["trace_state"],
+                dict(link["attributes"]),
+                link["dropped_attributes_count"],
+                link["flags"],
+            )
+            for link in record.get("links", ())
+        ],
+        dropped_attributes_count=record.get("dropped_attributes_count", 0),
+        dropped_events_count=record.get("dropped_events_count", 0),
+        dropped_links_count=record.get("dropped_links_count", 0),
+        resource=_resource(record.get("resource")),
+        scope=_scope(record.get("scope")),
+    )
+
+
+def _resource(record: ResourceRecord | None) -> SpanResource | None:
+    if record is None:
+        return None
+    return SpanResource(
+        dict(record["attributes"]), record["dropped_attributes_count"], record["schema_url"]
+    )
+
+
+def _scope(record: ScopeRecord | None) -> SpanScope | None:
+    if record is None:
+        return None
+    return SpanScope(
+        record["name"],
+        record["version"],
+        dict(record["attributes"]),
+        record["dropped_attributes_count"],
+        record["schema_url"],
     )
 
 
@@ -170,12 +220,25 @@ def _suffix_siblings(spans: Sequence[Span]) -> list[Span]:
     return out
 
 
-def _prefixed(attributes: Mapping[str, Any], prefix: str) -> dict[str, str]:
-    return {
-        key[len(prefix) :]: value if isinstance(value, str) else json.dumps(value)
-        for key, value in attributes.items()
-        if key.startswith(prefix)
-    }
+_TAG = SpanwiseAttributes.TRACE_TAG_PREFIX
+_METADATA = SpanwiseAttributes.TRACE_METADATA_PREFIX
+# What both prefixes start with: most keys are ruled out by one test.
+_TRACE = _TAG.removesuffix(".").rpartition(".")[0] + "."  # spanwise.trace.
+assert _METADATA.startswith(_TRACE)
+
+
+def _trace_keys(attributes: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """The trace's (metadata, tags) from its root's attributes, in one pass."""
+    metadata: dict[str, str] = {}
+    tags: dict[str, str] = {}
+    for key, value in attributes.items():
+        if key.startswith(_TRACE):
+            text = value if isinstance(value, str) else json.dumps(value)
+            if key.startswith(_TAG):
+                tags[key[len(_TAG) :]] = text
+            elif key.startswith(_METADATA):
+                metadata[key[len(_METADATA) :]] = text
+    return metadata, tags
 
 
 _REQUEST_KEYS = (
@@ -216,6 +279,7 @@ def trace_info(root: SpanRecord) -> TraceInfo:
         state = TraceState.OK
     attrs = root["attributes"]
     client_request_id = attrs.get(SpanwiseAttributes.TRACE_CLIENT_REQUEST_ID)
+    metadata, tags = _trace_keys(attrs)
     return TraceInfo(
         trace_id=TRACE_ID_PREFIX + root["trace_id"],
         request_time=start // 1_000_000,
@@ -224,8 +288,8 @@ def trace_info(root: SpanRecord) -> TraceInfo:
         request_preview=_preview(attrs, SpanwiseAttributes.TRACE_REQUEST_PREVIEW, _REQUEST_KEYS),
         response_preview=_preview(attrs, SpanwiseAttributes.TRACE_RESPONSE_PREVIEW, _RESPONSE_KEYS),
         client_request_id=None if client_request_id is None else str(client_request_id),
-        trace_metadata=_prefixed(attrs, SpanwiseAttributes.TRACE_METADATA_PREFIX),
-        tags=_prefixed(attrs, SpanwiseAttributes.TRACE_TAG_PREFIX),
+        trace_metadata=metadata,
+        tags=tags,
     )
 
 

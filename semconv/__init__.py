@@ -14,7 +14,7 @@ from ._foreign import GenAIDeprecated, MLflowAttributes, OpenInference, Traceloo
 from ._gen_ai import SCHEMA_URL, GenAIAttributes, GenAIMetrics, OperationName, ProviderName
 from ._otel import ErrorAttributes, ExceptionAttributes, ServerAttributes
 from ._span_type import OPERATION_BY_SPAN_TYPE, SPAN_TYPE_BY_OPERATION, SpanType
-from ._spanwise import SpanwiseAttributes, SpanwiseEvents
+from ._spanwise import FrameworkAttributes, SpanwiseAttributes, SpanwiseEvents
 
 __all__ = [
     "OPERATION_BY_SPAN_TYPE",
@@ -22,6 +22,7 @@ __all__ = [
     "SPAN_TYPE_BY_OPERATION",
     "ErrorAttributes",
     "ExceptionAttributes",
+    "FrameworkAttributes",
     "GenAIAttributes",
     "GenAIDeprecated",
     "GenAIMetrics",

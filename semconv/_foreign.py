@@ -113,6 +113,8 @@ class MLflowAttributes:
     SPAN_OUTPUTS: Final = "mlflow.spanOutputs"
     TRACE_REQUEST_ID: Final = "mlflow.traceRequestId"
     FUNCTION_NAME: Final = "mlflow.spanFunctionName"
+    # The root span's intermediate outputs (mlflow.log_trace(intermediate_outputs=...)).
+    INTERMEDIATE_OUTPUTS: Final = "mlflow.trace.intermediate_outputs"
     CHAT_USAGE: Final = "mlflow.chat.tokenUsage"  # {"input_tokens", "output_tokens", ...}
     CHAT_TOOLS: Final = "mlflow.chat.tools"
     MODEL: Final = "mlflow.llm.model"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["SpanwiseAttributes", "SpanwiseEvents"]
+__all__ = ["FrameworkAttributes", "SpanwiseAttributes", "SpanwiseEvents"]
 
 
 class SpanwiseAttributes:
@@ -35,3 +35,15 @@ class SpanwiseEvents:
     STREAM_ITEM_VALUE: Final = "spanwise.stream.item.value"
     # A generator's output_reducer raised; the raw items are recorded instead.
     OUTPUT_REDUCER_ERROR: Final = "spanwise.output_reducer.error"
+
+
+class FrameworkAttributes:
+    """``spanwise.run.*`` / ``spanwise.graph.*``: what a framework run carries beyond the
+    GenAI conventions (LangChain's and LangGraph's run ids, tags, metadata, states)."""
+
+    RUN_ID: Final = "spanwise.run.id"  # the framework's own run id (correlation)
+    RUN_TAGS: Final = "spanwise.run.tags"  # string[]: the run's user tags
+    RUN_METADATA_PREFIX: Final = "spanwise.run.metadata."  # one attribute per scalar key
+    RUN_STATE: Final = "spanwise.run.state"  # "interrupted" (waits for input) / "resumed"
+    GRAPH_NODE: Final = "spanwise.graph.node"  # a graph node's name
+    GRAPH_STEP: Final = "spanwise.graph.step"  # int: the super-step a node ran in

@@ -1,6 +1,7 @@
 """The ``spanwise`` command: an OTLP receiver and the trace store from the shell.
 
     spanwise server [--host H] [--http-port P] [--grpc-port P] [--token T]
+    spanwise ui [--host H] [--port P] [--token T]
     spanwise traces list [--filter F] [--max-results N] [--order-by X]
     spanwise traces show TRACE_ID
     spanwise traces export [--filter F] [--max-results N] [--output FILE]
@@ -26,6 +27,8 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 from spanwise.common._ids import format_trace_id, parse_trace_id
 
 if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
     from spanwise.store._sql import SqlTraceStore
 
 __all__ = ["main"]
@@ -72,6 +75,7 @@ def _server(args: argparse.Namespace) -> int:
         grpc_port=None if args.grpc_port < 0 else args.grpc_port,
         token=token,
         max_bytes=args.max_bytes,
+        extra_routes=_viewer_routes(store, args.host, token),
     )
     try:
         receiver.start()
@@ -91,6 +95,8 @@ def _server(args: argparse.Namespace) -> int:
         where.append(f"OTLP/HTTP http://{args.host}:{receiver.http_port}/v1/traces")
     if receiver.grpc_port is not None:
         where.append(f"OTLP/gRPC {args.host}:{receiver.grpc_port}")
+    if receiver.http_port is not None:
+        where.append(f"viewer http://{_url_host(args.host)}:{receiver.http_port}/")
     print(
         f"spanwise server: {', '.join(where)} -> {store.uri}"
         + (" (bearer token required)" if token else ""),
@@ -109,6 +115,66 @@ def _server(args: argparse.Namespace) -> int:
             f"requests",
             flush=True,
         )
+    return 0
+
+
+# -- ui ----------------------------------------------------------------------------------
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _viewer_routes(store: SqlTraceStore, host: str, token: str | None) -> Sequence[BaseRoute]:
+    """The viewer's routes; on loopback they answer to loopback names only (no DNS
+    rebinding), elsewhere to any (a token is then advised)."""
+    from spanwise.viewer._app import LOOPBACK_HOSTS, routes
+
+    allowed = LOOPBACK_HOSTS | {host} if host in LOOPBACK_HOSTS else None
+    return routes(store, token=token, allowed_hosts=allowed)
+
+
+def _ui(args: argparse.Namespace) -> int:
+    from starlette.applications import Starlette
+
+    from ._http import HttpServer
+
+    store = _store(args.tracking_uri, create=False)
+    token = args.token or os.environ.get("SPANWISE_UI_TOKEN") or None
+    app = Starlette(routes=list(_viewer_routes(store, args.host, token)))
+    server = HttpServer(
+        app,
+        args.host,
+        args.port,
+        max_connections=256,
+        read_timeout=10.0,
+        keep_alive_timeout=30.0,
+        backlog=128,
+        on_refused=lambda: None,
+    )
+    try:
+        port = server.start()
+    except (OSError, OverflowError) as exc:
+        store.close()
+        reason = getattr(exc, "strerror", None) or str(exc)
+        print(f"spanwise ui: error: argument --port: {args.port}: {reason}", file=sys.stderr)
+        return 2
+    url = f"http://{_url_host(args.host)}:{port}/"
+    print(
+        f"spanwise ui: {url}" + (f"?token={token}" if token else "") + f" (reading {store.uri})",
+        flush=True,
+    )
+    if token is None and args.host not in {"127.0.0.1", "localhost", "::1"}:
+        print("spanwise ui: warning: serving beyond loopback without --token", file=sys.stderr)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: stop.set())
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        server.stop()
+        store.close()
     return 0
 
 
@@ -303,8 +369,19 @@ def _size_arg(text: str) -> int:
     return size
 
 
+def _version() -> str:
+    # The facade's spanwise.__version__ sits above this layer: read the same metadata.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("spanwise")
+    except PackageNotFoundError:  # a source tree never installed
+        return "0+unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="spanwise", description="spanwise: OTLP receiver and trace store")
+    parser.add_argument("--version", action="version", version=f"spanwise {_version()}")
     common = _Parser(add_help=False)
     common.add_argument(
         "--tracking-uri",
@@ -328,6 +405,11 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument(
         "--max-bytes", type=_size_arg, default=32 * 1024 * 1024, help="largest request accepted"
     )
+
+    ui = commands.add_parser("ui", parents=[common], help="browse the trace store in a browser")
+    ui.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    ui.add_argument("--port", type=_port_arg, default=5050, help="HTTP port; 0 any free")
+    ui.add_argument("--token", help="require this token (or SPANWISE_UI_TOKEN): open /?token=T")
 
     traces = commands.add_parser("traces", help="read the trace store")
     actions = traces.add_subparsers(dest="action", required=True)
@@ -355,6 +437,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "server":
             return _server(args)
+        if args.command == "ui":
+            return _ui(args)
         handlers = {"list": _list, "show": _show, "export": _export}
         return handlers[args.action](args, sys.stdout)
     except CommandError as exc:

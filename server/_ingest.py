@@ -42,7 +42,8 @@ UNAUTHENTICATED = 16
 class Sink(Protocol):
     """Where span records go: ``SqlTraceStore.write_records`` has this shape. A record
     the store cannot take goes to ``reject``; raising means the store is in trouble
-    (locked, unavailable), which the client is told to retry."""
+    (locked, unavailable), which the client is told to retry. Called by one thread at
+    a time."""
 
     def __call__(self, records: Sequence[SpanRecord], /, *, reject: Reject) -> object: ...
 
@@ -126,9 +127,11 @@ class Ingest:
         self.budget = Budget(max_in_flight)
         self.stats = ReceiverStats()
         self._stats_lock = threading.Lock()
-        # One writer at a time: SQLite serializes writes anyway, and a second writer
-        # only adds lock retries.
-        self._write_lock = threading.Lock()
+        # Decoding and writing take turns, across requests and protocols: under the GIL
+        # a second thread gains nothing, and costs the one in the database plenty (each
+        # database call gives up the GIL and waits up to the switch interval, 5 ms, to get
+        # it back from a thread busy decoding). Bodies are still read concurrently.
+        self._turn = threading.Lock()
 
     def count(self, name: str, by: int = 1) -> None:
         with self._stats_lock:
@@ -144,7 +147,8 @@ class Ingest:
 
     def decode(self, body: bytes, as_json: bool) -> Decoded:
         try:
-            return decode_json(body) if as_json else decode_protobuf(body)
+            with self._turn:
+                return decode_json(body) if as_json else decode_protobuf(body)
         except (OTLPError, RecursionError) as exc:  # malformed: the client's fault
             message = "too deeply nested" if isinstance(exc, RecursionError) else str(exc)
             raise RequestError(400, message) from None
@@ -161,7 +165,7 @@ class Ingest:
 
         if decoded.records:
             try:
-                with self._write_lock:
+                with self._turn:
                     self._sink(decoded.records, reject=reject)
             except Exception as exc:
                 self.count("failed_writes")

@@ -4,8 +4,13 @@
 ``filter_string`` is comparisons joined by ``AND``: ``identifier op value``, e.g.
 ``status = 'OK' AND tags.fruit = 'apple' AND execution_time_ms > 100``. Identifiers:
 ``status``/``state``, ``name``, ``timestamp_ms``, ``execution_time_ms``,
-``tags.<key>``, ``metadata.<key>``, ``span.name``, ``span.type`` (keys may be
-back-quoted). A malformed filter raises ``ValueError`` naming what and where.
+``tags.<key>``, ``metadata.<key>``, ``span.name``, ``span.type``,
+``span.attributes.<key>`` (a trace with a span whose attribute has that value; numbers
+and booleans compare as their JSON text: ``12``, ``true``) (keys may be back-quoted),
+and from OTLP ``resource.<key>`` (a trace with a span from a matching
+resource: ``resource.`service.name` = 'checkout'``), ``scope.name`` and ``span.kind``
+(``SERVER``, ``server`` or ``SPAN_KIND_SERVER``). A malformed filter raises
+``ValueError`` naming what and where.
 
 Bounds, so that any filter that parses also runs on SQLite and PostgreSQL: at most
 ``MAX_COMPARISONS`` comparisons (SQLite refuses expressions nested ~1000 deep: an AND
@@ -50,6 +55,10 @@ Field = Literal[
     "metadata",
     "span.name",
     "span.type",
+    "span.kind",
+    "span.attribute",
+    "resource",
+    "scope.name",
 ]
 Op = Literal["=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "NOT IN"]
 Scalar = str | int | float
@@ -59,7 +68,7 @@ Value = Scalar | tuple[Scalar, ...]
 @dataclass(frozen=True, slots=True)
 class Comparison:
     field: Field
-    key: str | None  # tag/metadata key, else None
+    key: str | None  # tag/metadata/resource/span attribute key, else None
     op: Op
     value: Value
 
@@ -79,11 +88,23 @@ _ATTRIBUTES: dict[str, Field] = {
     "execution_time_ms": "execution_time_ms",
 }
 _PREFIXES = ("trace.", "attributes.", "attribute.")
-_KEYED: dict[str, Field] = {"tags.": "tag", "tag.": "tag", "metadata.": "metadata"}
+_KEYED: dict[str, Field] = {
+    "tags.": "tag",
+    "tag.": "tag",
+    "metadata.": "metadata",
+    "resource.": "resource",  # OTel resource attributes: resource.`service.name`
+    "request_metadata.": "metadata",  # MLflow's full name for metadata
+}
+# A trace with a span that has the attribute (MLflow's span.attributes.<key>).
+_SPAN_ATTRIBUTE = ("span.attributes.", "span.attribute.")
+# MLflow keeps a trace's name in this tag; spanwise's trace name is its root span's.
+_TRACE_NAME_TAG = "mlflow.traceName"
 _SPAN: dict[str, Field] = {
     "span.name": "span.name",
     "span.type": "span.type",
     "span.span_type": "span.type",
+    "span.kind": "span.kind",
+    "scope.name": "scope.name",
 }
 _NUMERIC = frozenset({"timestamp_ms", "execution_time_ms"})
 _STRING_OPS = frozenset({"=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"})
@@ -91,8 +112,9 @@ _NUMERIC_OPS = frozenset({"=", "!=", "<", "<=", ">", ">=", "IN", "NOT IN"})
 _STATE_OPS = frozenset({"=", "!=", "IN", "NOT IN"})
 _STATES = ("OK", "ERROR", "IN_PROGRESS")
 _VALID = (
-    "status, name, timestamp_ms, execution_time_ms, tags.<key>, metadata.<key>, "
-    "span.name, span.type"
+    "status, name, timestamp_ms, execution_time_ms, tags.<key>, metadata.<key> "
+    "(request_metadata.<key>), "
+    "span.name, span.type, span.kind, span.attributes.<key>, resource.<key>, scope.name"
 )
 
 _TOKEN = re.compile(
@@ -204,6 +226,8 @@ class _Parser:
         value = self.values(field) if op in ("IN", "NOT IN") else self.value(field)
         if field == "state":
             value = self.check_state(value, op_token.pos)
+        elif field == "span.kind":  # SERVER, server and SPAN_KIND_SERVER alike
+            value = _span_kind(value)
         return Comparison(field, key, op, value)
 
     def identifier(self, token: _Token) -> tuple[Field, str | None]:
@@ -216,16 +240,27 @@ class _Parser:
             return _ATTRIBUTES[lower], None
         if lower in _SPAN:
             return _SPAN[lower], None
+        for prefix in _SPAN_ATTRIBUTE:
+            if lower.startswith(prefix):
+                key = self.key(raw[len(prefix) :], prefix, token)
+                if '"' in key:  # SQLite's JSON paths cannot name it
+                    raise self.error("a span attribute key cannot contain '\"'", token.pos)
+                return "span.attribute", key
         for prefix, field in _KEYED.items():
             for outer in ("", "trace."):
                 if lower.startswith(outer + prefix):
-                    key = raw[len(outer + prefix) :]
-                    if key.startswith("`") and key.endswith("`") and len(key) >= 2:
-                        key = key[1:-1]
-                    if not key:
-                        raise self.error(f"{prefix}<key> needs a key", token.pos)
+                    key = self.key(raw[len(outer + prefix) :], prefix, token)
+                    if field == "tag" and key == _TRACE_NAME_TAG:
+                        return "name", None
                     return field, key
         raise self.error(f"unknown identifier {raw!r} (valid: {_VALID})", token.pos)
+
+    def key(self, key: str, prefix: str, token: _Token) -> str:
+        if key.startswith("`") and key.endswith("`") and len(key) >= 2:
+            key = key[1:-1]
+        if not key:
+            raise self.error(f"{prefix}<key> needs a key", token.pos)
+        return key
 
     def operator(self, token: _Token | None, after: str) -> Op:
         if token is None:
@@ -261,6 +296,8 @@ class _Parser:
                     f"number {token.text} is out of range (it must fit a 64-bit integer)", token.pos
                 )
             return number
+        if field == "span.attribute" and token.kind == "number":
+            return token.text  # attribute values compare as text: 12 is '12'
         if token.kind != "string":
             raise self.error(f"expected a quoted string, got {token.text!r}", token.pos)
         return _unquote(token.text)
@@ -293,6 +330,13 @@ class _Parser:
                 raise self.error(f"invalid status {item!r} (use {', '.join(_STATES)})", pos)
             normalized.append(upper)
         return tuple(normalized) if isinstance(value, tuple) else normalized[0]
+
+
+def _span_kind(value: Value) -> Value:
+    def one(item: Scalar) -> Scalar:
+        return str(item).upper().removeprefix("SPAN_KIND_")
+
+    return tuple(map(one, value)) if isinstance(value, tuple) else one(value)
 
 
 def _unquote(text: str) -> str:

@@ -11,8 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, exists, select
+from sqlalchemy import ColumnElement, Select, Table, Text, and_, exists, literal, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
+from . import _schema as s
 from ._filter import Comparison, OrderBy
 
 __all__ = ["filter_clauses", "order_clauses", "side_subqueries"]
@@ -47,8 +51,78 @@ def _subquery(
         return select(table.c.trace_id).where(
             and_(table.c.key == c.key, _condition(table.c.value, c.op, c.value))
         )
-    column = spans.c.name if c.field == "span.name" else spans.c.span_type
+    sources = s.trace_sources
+    if c.field == "resource":  # traces with a span from a matching resource
+        attrs = s.resource_attributes
+        matching = select(attrs.c.resource_id).where(
+            and_(attrs.c.key == c.key, _condition(attrs.c.value, c.op, c.value))
+        )
+        return select(sources.c.trace_id).where(sources.c.resource_id.in_(matching))
+    if c.field == "scope.name":
+        named = select(s.scopes.c.scope_id).where(_condition(s.scopes.c.name, c.op, c.value))
+        return select(sources.c.trace_id).where(sources.c.scope_id.in_(named))
+    if c.field == "span.attribute":
+        return _attribute_subquery(spans, c)
+    column = {"span.name": spans.c.name, "span.kind": spans.c.kind}.get(c.field, spans.c.span_type)
     return select(spans.c.trace_id).where(_condition(column, c.op, c.value))
+
+
+class _AttributeText(FunctionElement[str]):
+    """``(content, key)``: a stored span's attribute as text, as ``_match.attribute_text``
+    reads it (strings as they are, numbers and booleans as JSON), NULL when absent or
+    not a scalar. Compiled per database; the key is a bound parameter."""
+
+    type = Text()
+    inherit_cache = True
+    name = "spanwise_attribute_text"
+
+
+def _args(element: _AttributeText, compiler: SQLCompiler, kw: Any) -> tuple[str, Any]:
+    # The key is rendered once per use: a positional (qmark) bound parameter must be.
+    content, key = element.clauses
+    return compiler.process(content, **kw), lambda: compiler.process(key, **kw)
+
+
+@compiles(_AttributeText, "sqlite")
+def _sqlite_attribute(element: _AttributeText, compiler: SQLCompiler, **kw: Any) -> str:
+    content, key = _args(element, compiler, kw)
+
+    def path() -> str:
+        return f"'$.attributes.\"' || {key()} || '\"'"
+
+    # json_type: text, integer, real, true, false, null, array, object; NULL if absent.
+    return (
+        f"CASE json_type({content}, {path()}) "
+        f"WHEN 'text' THEN json_extract({content}, {path()}) "
+        "WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
+        "WHEN 'null' THEN NULL WHEN 'array' THEN NULL WHEN 'object' THEN NULL "
+        f"ELSE CAST(json_extract({content}, {path()}) AS TEXT) END"
+    )
+
+
+@compiles(_AttributeText, "postgresql")
+def _postgres_attribute(element: _AttributeText, compiler: SQLCompiler, **kw: Any) -> str:
+    content, key = _args(element, compiler, kw)
+    attributes = f"(CAST({content} AS JSON) -> 'attributes')"
+    # PostgreSQL's JSON functions refuse text with an escaped U+0000 (\u0000): such a
+    # record (rare: a NUL in some string) is not read, rather than failing the search.
+    return (
+        f"CASE WHEN strpos({content}, '\\u0000') > 0 THEN NULL "
+        f"WHEN json_typeof({attributes} -> {key()}) IN ('string', 'number', 'boolean') "
+        f"THEN {attributes} ->> {key()} END"
+    )
+
+
+def _attribute_subquery(spans: Table, c: Comparison) -> Select[Any]:
+    """Spans whose attribute ``c.key`` matches. A plain key's JSON text is looked for
+    first: a substring test is far cheaper than parsing each record."""
+    key = c.key or ""
+    conditions: list[ColumnElement[bool]] = []
+    if key.isascii() and key.isprintable() and '"' not in key and "\\" not in key:
+        conditions.append(spans.c.content.contains(f'"{key}"', autoescape=True))
+    text = _AttributeText(spans.c.content, literal(key, Text()))
+    conditions.append(_condition(text, c.op, c.value))
+    return select(spans.c.trace_id).where(*conditions)
 
 
 def side_subqueries(

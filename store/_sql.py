@@ -1,12 +1,13 @@
 """``SqlTraceStore``: traces in SQLite (embedded default) or PostgreSQL, one SQL layer.
 
 Writes take spans of any traces, possibly partial (the OTLP exporter path sends spans
-as they end): spans of a trace already stored are merged with it and the trace's
-search rows are recomputed, in one transaction per batch. Several processes may write
-to one store: SQLite writers queue on the database lock (WAL, ``BEGIN IMMEDIATE``,
-a busy timeout and bounded retries); PostgreSQL's transactions do the rest. A record
-the database refuses is isolated (the batch is split until it stands alone) and handed
-to the caller's ``reject``; the others are written. The engine never prints SQL
+as they end), in one transaction per batch: spans of a trace already stored join it,
+touching only the spans that arrived and the trace's summary (see ``_write``). Several
+processes may write to one store: SQLite writers queue on the database lock (WAL,
+``BEGIN IMMEDIATE``, a busy timeout and bounded retries); PostgreSQL's transactions (and
+row locks on the traces written) do the rest. A record the database refuses is isolated
+(the batch is split until it stands alone) and handed to the caller's ``reject``; the
+others are written. The engine never prints SQL
 parameters (they hold users' inputs and outputs).
 """
 
@@ -15,9 +16,10 @@ from __future__ import annotations
 import json
 import os
 import random
+import threading
 import time
 import weakref
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +29,6 @@ from sqlalchemy import (
     Engine,
     Select,
     create_engine,
-    delete,
     event,
     func,
     insert,
@@ -38,6 +39,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool, QueuePool
 
+from spanwise.common._json import loads
 from spanwise.model._conventions import canonical_record
 from spanwise.model._model import Trace
 from spanwise.model._records import SpanRecord
@@ -45,7 +47,9 @@ from spanwise.model._translate import build_trace
 
 from . import _schema as s
 from ._errors import Reject, check_record, describe_error, is_record_error, is_transient
-from ._rows import bulk_insert, group_by_trace, table_rows
+from ._migrate import migrate, stored_version
+from ._rows import group_by_trace
+from ._write import Batch, Written, prepare_batch, update_tags, write_batch
 
 if TYPE_CHECKING:
     from ._filter import Comparison, OrderBy
@@ -65,6 +69,7 @@ def _after_fork_in_child() -> None:
     # SQLAlchemy recommends, and opens its own on first use.
     for store in list(_stores):
         store._engine.dispose(close=False)  # pyright: ignore[reportPrivateUsage]
+        store._turn = threading.Lock()  # pyright: ignore[reportPrivateUsage]  # held at fork?
 
 
 if hasattr(os, "register_at_fork"):
@@ -125,6 +130,13 @@ class SqlTraceStore:
             self._engine = create_engine(
                 url, pool_pre_ping=True, pool_size=2, max_overflow=4, hide_parameters=True
             )
+        # This process's writes take turns (SQLite would make them queue on its lock
+        # and retry; PostgreSQL writers of one trace would wait on its rows).
+        self._turn = threading.Lock()
+        # Resource and scope ids known to be stored (they are never deleted).
+        self._known: set[str] = set()
+        # Resources and scopes read back, by id (shared by the records that name them).
+        self._sources: dict[str, Any] = {}
         _stores.add(self)
         try:
             if create:
@@ -137,13 +149,19 @@ class SqlTraceStore:
 
     # -- schema ------------------------------------------------------------------------
 
-    def _ensure_schema(self) -> None:
+    def _ensure_schema(self, *, create: bool = True) -> None:
+        """Create the tables (``create``) and migrate a store of an older version."""
         for attempt in range(_RETRIES):
             try:
                 with self._write() as conn:
                     if self._engine.dialect.name == "postgresql":
-                        # Serialise concurrent first-time creators.
+                        # Serialise concurrent first-time creators and migrators.
                         conn.exec_driver_sql("SELECT pg_advisory_xact_lock(724031)")
+                    version = stored_version(conn)
+                    if version is not None and version < s.SCHEMA_VERSION:
+                        migrate(conn, version)
+                    if not create:
+                        return
                     s.metadata.create_all(conn, checkfirst=True)
                     if self._check_version(conn) is None:
                         conn.execute(
@@ -156,12 +174,17 @@ class SqlTraceStore:
                 _backoff(attempt)
 
     def _check_existing(self) -> None:
-        """A store that is there already, without creating or changing anything."""
+        """A store that is there already, without creating anything (one of an older
+        schema version is migrated: see ``_migrate``)."""
         with self._read() as conn:
             if not inspect(conn).has_table(s.meta.name):
                 raise StoreNotFoundError(
                     f"no trace store at {self._shown} (the database has no spanwise tables)"
                 )
+            version = stored_version(conn)
+        if version is not None and version < s.SCHEMA_VERSION:
+            self._ensure_schema(create=False)
+        with self._read() as conn:
             self._check_version(conn)
 
     def _check_version(self, conn: Connection) -> str | None:
@@ -236,15 +259,24 @@ class SqlTraceStore:
         return len(by_trace)
 
     def _write_retrying(self, by_trace: dict[str, dict[str, SpanRecord]]) -> None:
+        # The rows are made before taking the turn: one thread's JSON and summaries run
+        # while another's transaction is in the database (which releases the GIL).
+        batch = prepare_batch(by_trace, self._known)
         for attempt in range(_RETRIES):
             try:
-                with self._write() as conn:
-                    self._write_batch(conn, by_trace)
+                with self._turn, self._write() as conn:
+                    written = self._write_batch(conn, batch)
+                if written is not None:
+                    # Only once committed: a later write may skip filing them again.
+                    self._known.update(written.sources)
                 return
             except DBAPIError as exc:  # locked, or two writers racing on one trace's rows
                 if attempt == _RETRIES - 1 or not is_transient(exc):
                     raise
                 _backoff(attempt)
+
+    def _write_batch(self, conn: Connection, batch: Batch) -> Written | None:
+        return write_batch(conn, batch)
 
     def _write_isolating(
         self, by_trace: dict[str, dict[str, SpanRecord]], reject: Reject, failure: Exception
@@ -270,26 +302,19 @@ class SqlTraceStore:
                     pending.append((half, error))
         return len(written)
 
-    def _write_batch(self, conn: Connection, by_trace: dict[str, dict[str, SpanRecord]]) -> None:
-        # A copy: stored spans merged in below must not leak into a retry or a split.
-        by_trace = {trace_id: dict(members) for trace_id, members in by_trace.items()}
-        ids = [f"tr-{trace_id}" for trace_id in by_trace]
-        # Traces that already have spans stored: merge, the new span winning per id.
-        for chunk in _chunks(ids):
-            rows = conn.execute(
-                select(s.spans.c.trace_id, s.spans.c.span_id, s.spans.c.content).where(
-                    s.spans.c.trace_id.in_(chunk)
-                )
-            )
-            for trace_id, span_id, content in rows:
-                by_trace[trace_id[3:]].setdefault(span_id, json.loads(content))
-        for chunk in _chunks(ids):
-            for table in (s.spans, s.tags, s.trace_metadata, s.traces):
-                conn.execute(delete(table).where(table.c.trace_id.in_(chunk)))
-        for table, rows in zip(
-            (s.traces, s.spans, s.tags, s.trace_metadata), table_rows(by_trace), strict=True
-        ):
-            bulk_insert(conn, table, rows)
+    def update_trace_tags(self, trace_id: str, changes: Mapping[str, str | None]) -> bool:
+        """Set (a string value) or remove (None) tags of a stored trace (``tr-<32 hex>``),
+        in one transaction: on its root span and in its tag rows, so ``get_trace`` and
+        ``search_traces`` both see them. False when the store does not have the trace."""
+        for attempt in range(_RETRIES):
+            try:
+                with self._turn, self._write() as conn:
+                    return update_tags(conn, trace_id, changes)
+            except DBAPIError as exc:  # locked: as a write, retried
+                if attempt == _RETRIES - 1 or not is_transient(exc):
+                    raise
+                _backoff(attempt)
+        raise AssertionError("unreachable")  # the last attempt returned or raised
 
     # -- reading -----------------------------------------------------------------------
 
@@ -352,17 +377,50 @@ class SqlTraceStore:
 
     def load(self, ids: Sequence[str]) -> list[Trace]:
         """Traces by id, in the order given (missing ids are skipped)."""
+        return [build_trace(records) for records in self.load_records(ids).values() if records]
+
+    def load_records(self, ids: Sequence[str]) -> dict[str, list[SpanRecord]]:
+        """The stored records of traces by id (``tr-`` prefixed), resource and scope
+        attached: what the OTLP export and ``build_trace`` read."""
         by_trace: dict[str, list[SpanRecord]] = {trace_id: [] for trace_id in ids}
+        wanted: list[tuple[SpanRecord, str | None, str | None]] = []
         with self._read() as conn:
             for chunk in _chunks(list(ids)):
+                # Fetched whole: row by row, SQLAlchemy's fetch costs as much as the decode.
                 rows = conn.execute(
-                    select(s.spans.c.trace_id, s.spans.c.content).where(
-                        s.spans.c.trace_id.in_(chunk)
-                    )
-                )
-                for trace_id, content in rows:
-                    by_trace[trace_id].append(json.loads(content))
-        return [build_trace(records) for records in by_trace.values() if records]
+                    select(
+                        s.spans.c.trace_id,
+                        s.spans.c.content,
+                        s.spans.c.resource_id,
+                        s.spans.c.scope_id,
+                    ).where(s.spans.c.trace_id.in_(chunk))
+                ).all()
+                for trace_id, content, resource_id, scope_id in rows:
+                    record: SpanRecord = loads(content)
+                    by_trace[trace_id].append(record)
+                    if resource_id is not None or scope_id is not None:
+                        wanted.append((record, resource_id, scope_id))
+            if wanted:
+                self._attach_sources(conn, wanted)
+        return by_trace
+
+    def _attach_sources(
+        self, conn: Connection, wanted: list[tuple[SpanRecord, str | None, str | None]]
+    ) -> None:
+        cache = self._sources
+        missing = {i for _, r, c in wanted for i in (r, c) if i is not None and i not in cache}
+        if len(cache) + len(missing) > 10_000:  # immutable, so only a bound to keep
+            cache.clear()
+        for table, column in ((s.resources, "resource_id"), (s.scopes, "scope_id")):
+            for chunk in _chunks(sorted(missing)):
+                key = table.c[column]
+                rows = conn.execute(select(key, table.c.content).where(key.in_(chunk)))
+                cache.update((i, json.loads(content)) for i, content in rows)
+        for record, resource_id, scope_id in wanted:
+            if resource_id is not None and resource_id in cache:
+                record["resource"] = cache[resource_id]
+            if scope_id is not None and scope_id in cache:
+                record["scope"] = cache[scope_id]
 
 
 def _backoff(attempt: int) -> None:

@@ -12,6 +12,8 @@ import os
 
 # spanwise's internal errors must be loud under tests (see common/_safety.py).
 os.environ["SPANWISE_RAISE_INTERNAL_ERRORS"] = "1"
+# LiteLLM fetches its model cost map from GitHub at import (spanwise.autolog() imports it).
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import itertools
 from collections.abc import Iterator
@@ -62,7 +64,10 @@ def _fresh_spanwise(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     _provider.flush()
     _config.reset_tracking_uri()
     reset_content_settings()
+    from spanwise.exporter import _read
+
     _provider.assembler.clear()
+    _read.tag_edits.clear()  # trace ids restart in every test
     EXPORTER.clear()
     IDS.reset()
     yield

@@ -15,6 +15,7 @@ ORDER = [
     "instrumentations",
     "store",
     "exporter",
+    "viewer",
     "server",
     "spanwise",
 ]

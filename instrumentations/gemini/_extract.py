@@ -38,15 +38,20 @@ __all__ = [
 def field(obj: Any, snake: str, camel: str | None = None) -> Any:
     """A field of an SDK object or of a dict in either spelling (hot: every response and
     stream chunk reads a dozen, most of them unset)."""
-    if type(obj) is dict:
+    kind: type[Any] = type(obj)  # pyright: ignore[reportUnknownVariableType]
+    if kind is dict:
         found = cast("dict[str, Any]", obj)
         value = found.get(snake)
         return found.get(camel) if value is None and camel is not None else value
     value = getattr(obj, snake, None)
-    if value is None and obj is not None and _is_mapping(obj):
-        value = obj.get(snake)
-        if value is None and camel is not None:
-            value = obj.get(camel)
+    if value is None and obj is not None:
+        mapping = _MAPPING.get(kind)  # inlined _is_mapping: most reads here find None
+        if mapping is None:
+            mapping = _is_mapping(obj)
+        if mapping:
+            value = obj.get(snake)
+            if value is None and camel is not None:
+                value = obj.get(camel)
     return value
 
 
@@ -62,6 +67,8 @@ def _is_mapping(obj: Any) -> bool:
 
 
 def _int(value: Any) -> int | None:
+    if type(value) is int:  # the usual case, without the two isinstance checks
+        return value
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
@@ -194,7 +201,11 @@ def _role(role: Any) -> str:
 
 
 def _message(content: Any, default_role: str = "user") -> parts.ChatMessage:
-    converted = [p for p in (part(v) for v in items(field(content, "parts"))) if p is not None]
+    converted: list[parts.Part] = []
+    for value in items(field(content, "parts")):
+        converted_part = part(value)
+        if converted_part is not None:
+            converted.append(converted_part)
     role = field(content, "role") or default_role
     if role == "user" and converted and all(p["type"] == "tool_call_response" for p in converted):
         role = "tool"  # function responses go back as the user's turn: a tool message
@@ -205,6 +216,8 @@ def input_messages(contents: Any) -> list[parts.ChatMessage]:
     """The request's ``contents`` in every shape the SDK takes."""
     if contents is None:
         return []
+    if type(contents) is str:  # the commonest request: one user text
+        return [parts.chat_message("user", [parts.text(contents)])]
     values: list[Any] = contents if isinstance(contents, list) else [contents]  # pyright: ignore[reportUnknownVariableType]
     out: list[parts.ChatMessage] = []
     loose: list[parts.Part] = []  # strings and parts in a row: one user message
@@ -272,18 +285,33 @@ _FINISH = {
 }
 
 
+# (type, finish reason) -> its lower-case name: an enum's ``name`` is slow to read, and
+# a str enum equals its value, so the type is part of the key.
+_REASONS: dict[tuple[type, Any], str] = {}
+
+
 def _reason(value: Any) -> str | None:
     """Gemini's finish reason in lower case (``FinishReason.STOP`` -> ``stop``)."""
     if value is None:
         return None
-    name = getattr(value, "name", None) or str(value)
-    return name.lower()
+    key: tuple[type[Any], Any] = (type(value), value)  # pyright: ignore[reportUnknownVariableType]
+    try:
+        name = _REASONS.get(key)
+    except TypeError:  # unhashable: not cached
+        return (getattr(value, "name", None) or str(value)).lower()
+    if name is None:
+        name = (getattr(value, "name", None) or str(value)).lower()
+        if len(_REASONS) < 256:  # enum members are few; strings could be anything
+            _REASONS[key] = name
+    return name
 
 
 def finish_reason(reason: str | None, message: parts.ChatMessage | None = None) -> str:
     """The conventions' finish reason (a function call: ``tool_call``)."""
-    if message is not None and any(p["type"] == "tool_call" for p in message["parts"]):
-        return "tool_call"
+    if message is not None:
+        for message_part in message["parts"]:
+            if message_part["type"] == "tool_call":
+                return "tool_call"
     if not reason:
         return "error"
     return _FINISH.get(reason, reason)

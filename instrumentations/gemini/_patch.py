@@ -91,7 +91,7 @@ class _GenerateStream(_Generate):
         return True
 
     def stream_handler(self, call: LLMCall) -> StreamHandler:
-        return GenerateStreamHandler(call)
+        return GenerateStreamHandler(call, self.models)
 
 
 class _Embed(_GeminiOperation):

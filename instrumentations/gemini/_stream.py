@@ -42,14 +42,16 @@ class _Candidate:
     def add(self, part: Any) -> None:
         text = x.field(part, "text")
         if isinstance(text, str):
-            thought = x.field(part, "thought") is True
-            last = self.parts[-1] if self.parts else None
-            if type(last) is _Text and last.thought is thought:
-                last.pieces.append(text)
-            else:
-                self.parts.append(_Text(thought, text))
+            self.add_text(x.field(part, "thought") is True, text)
         elif part is not None:
             self.parts.append(part)
+
+    def add_text(self, thought: bool, text: str) -> None:
+        last = self.parts[-1] if self.parts else None
+        if type(last) is _Text and last.thought is thought:
+            last.pieces.append(text)
+        else:
+            self.parts.append(_Text(thought, text))
 
     def as_dict(self) -> dict[str, Any]:
         out: list[Any] = []
@@ -66,16 +68,57 @@ class _Candidate:
 
 
 class GenerateStreamHandler(RecordingHandler):
-    """Accumulates streamed responses (parts, finish reasons, usage) per candidate."""
+    """Accumulates streamed responses (parts, finish reasons, usage) per candidate.
 
-    def __init__(self, call: LLMCall) -> None:
+    ``models``: the SDK's response model classes. Once a stream of them is under way
+    (its id, one candidate and its role known), a chunk that only adds one text piece to
+    that candidate takes the fast path: plain attribute reads, which is what
+    ``x.field`` comes to on a pydantic model and its nested models."""
+
+    def __init__(self, call: LLMCall, models: tuple[type, ...] = ()) -> None:
         super().__init__(call)
         self._id: Any = None
         self._model: Any = None
         self._usage: Any = None
         self._candidates: dict[int, _Candidate] = {}
+        self._models = models
+        # (the chunk type, the candidate's key, its state) once the fast path may run
+        self._fast: tuple[type, int, _Candidate] | None = None
 
     def _process_chunk(self, chunk: Any) -> None:
+        fast = self._fast
+        if fast is None or type(chunk) is not fast[0] or not self._one_text(chunk, fast):
+            self._general(chunk)
+
+    def _one_text(self, chunk: Any, fast: tuple[type, int, _Candidate]) -> bool:
+        """The fast path: True if ``chunk`` was one text piece of the one candidate (and
+        taken in); False, having changed nothing, for the general path to take it."""
+        try:
+            candidates: list[Any] = chunk.candidates  # its type checked below
+            if type(candidates) is not list or len(candidates) != 1:
+                return False
+            candidate = candidates[0]
+            index = candidate.index
+            key = index if type(index) is int else 0
+            if key != fast[1] or candidate.finish_reason is not None:
+                return False
+            pieces: list[Any] = candidate.content.parts
+            if type(pieces) is not list or len(pieces) != 1:
+                return False
+            piece = pieces[0]
+            text = piece.text
+            if type(text) is not str:
+                return False
+            thought = piece.thought is True
+            usage = chunk.usage_metadata
+        except AttributeError:  # a field missing (another SDK version)
+            return False
+        if usage is not None:
+            self._usage = usage
+        fast[2].add_text(thought, text)
+        return True
+
+    def _general(self, chunk: Any) -> None:
         self._first_chunk()
         field = x.field
         if self._id is None:
@@ -101,6 +144,15 @@ class GenerateStreamHandler(RecordingHandler):
                 state.role = field(content, "role")
             for part in x.items(field(content, "parts")):
                 state.add(part)
+        if (
+            self._fast is None
+            and self._id is not None
+            and len(states) == 1
+            and isinstance(chunk, self._models)
+        ):
+            ((key, state),) = states.items()
+            if state.role is not None:
+                self._fast = (type(chunk), key, state)
 
     def _record(self) -> None:
         if not self._candidates and self._id is None:  # ended before the first chunk

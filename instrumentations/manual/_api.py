@@ -18,6 +18,7 @@ from spanwise.common._serialize import dumps_bounded
 from spanwise.model._model import PREVIEW_CHARS
 from spanwise.semconv import SpanType, SpanwiseAttributes
 
+from .. import _tracer
 from .._tracer import local_root_span
 from ._run import Run, SpanSpec, span_name, span_type_name, static_attributes
 from ._span import LiveSpan
@@ -87,6 +88,8 @@ def update_current_trace(
     """
     span = trace.get_current_span()
     if not span.is_recording():
+        if not _tracer.enabled:  # tracing is off: nothing to record, nothing to warn of
+            return
         warn_once(
             "update_current_trace",
             "spanwise: update_current_trace() called outside an active trace; nothing recorded",

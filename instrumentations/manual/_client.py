@@ -31,6 +31,9 @@ class _OpenTrace:
     spans: dict[int, Run] = field(default_factory=dict[int, Run])
 
 
+# The trace id of a non-recording span: what start_trace returns while tracing is off
+# (spanwise.tracing.disable()); its spans start and end as no-ops, as MLflow's NoOpSpan.
+_INERT = trace.INVALID_TRACE_ID
 _lock = fork_safe_lock()  # released again in a forked child
 _open: dict[int, _OpenTrace] = {}
 
@@ -54,8 +57,11 @@ class Client:
         for key, value in (tags or {}).items():
             attrs[SpanwiseAttributes.TRACE_TAG_PREFIX + str(key)] = str(value)
         run = self._start(SpanSpec(name, kind, attrs), inputs, Context(), start_time_ns)
+        tid = run.span.get_span_context().trace_id
+        if tid == _INERT:  # tracing is off (or spanwise failed): nothing to keep open
+            return run.live
         with _lock:
-            _open[run.span.get_span_context().trace_id] = _OpenTrace(run, {})
+            _open[tid] = _OpenTrace(run, {})
         return run.live
 
     def start_span(
@@ -71,6 +77,8 @@ class Client:
         """Start a span under the open span ``parent_id`` of the open trace ``trace_id``."""
         name = span_name(name)
         tid, pid = parse_trace_id(trace_id), parse_span_id(parent_id)
+        if tid == _INERT:  # under an inert root: inert too
+            return Run(trace.INVALID_SPAN, span_type_name(span_type)).live
         with _lock:
             parent = self._find(tid, pid, trace_id, parent_id, role="parent_id")
         kind = span_type_name(span_type)
@@ -100,6 +108,8 @@ class Client:
         """End an open span. Ending the root span ends the trace (as :meth:`end_trace`)."""
         tid, sid = parse_trace_id(trace_id), parse_span_id(span_id)
         status = to_status(status)  # validate before the span leaves the registry
+        if tid == _INERT:
+            return
         with _lock:
             run = self._find(tid, sid, trace_id, span_id, role="span_id")
             open_trace = _open[tid]
@@ -125,6 +135,8 @@ class Client:
         warning names them; they carry ``spanwise.span.auto_ended = true``."""
         tid = parse_trace_id(trace_id)
         status = to_status(status)
+        if tid == _INERT:
+            return
         with _lock:
             open_trace = _open.pop(tid, None)
         if open_trace is None:

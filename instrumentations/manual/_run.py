@@ -183,7 +183,7 @@ class Run(SpanRun):
     def live(self) -> LiveSpan:
         """The user-facing handle (made on first use: the decorator never needs one)."""
         if self._live is None:
-            self._live = LiveSpan(self.span, self.span_type)
+            self._live = LiveSpan(self.span, self.span_type, self._finish)
         return self._live
 
     @classmethod
@@ -237,6 +237,10 @@ class Run(SpanRun):
             except Exception as exc:
                 report_internal_error("span success", exc)
         self.end_ok(end_time)
+
+    def _finish(self, outputs: Any, has_outputs: bool, end_time: int | None) -> None:
+        # LiveSpan.end(): ends once, through the same path as the decorator's success.
+        self.succeed(outputs, has_outputs=has_outputs, end_time=end_time)
 
     def _on_success(self) -> None:
         if self._live is None or not self._live.status_set:

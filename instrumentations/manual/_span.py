@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from opentelemetry.trace import Span as OTelSpan
@@ -25,6 +25,9 @@ __all__ = [
 ]
 
 _PRIMITIVES = (str, bool, int, float)
+
+# How a span's owner ends it: (outputs, has_outputs, end_time_ns).
+Finish = Callable[[Any, bool, "int | None"], None]
 
 
 def to_attribute_value(value: object, max_bytes: int) -> AttributeValue:
@@ -75,11 +78,17 @@ def set_content(span: OTelSpan, span_type: str, value: Any, key: str, tool_key: 
 class LiveSpan:
     """An open span. Wraps the OpenTelemetry span, which :attr:`otel_span` returns."""
 
-    __slots__ = ("_span", "_span_type", "status_set")
+    __slots__ = ("_finish", "_span", "_span_type", "status_set")
 
-    def __init__(self, span: OTelSpan, span_type: str = SpanType.UNKNOWN.value) -> None:
+    def __init__(
+        self,
+        span: OTelSpan,
+        span_type: str = SpanType.UNKNOWN.value,
+        finish: Finish | None = None,
+    ) -> None:
         self._span = span
         self._span_type = span_type
+        self._finish = finish
         self.status_set = False
 
     @property
@@ -152,6 +161,31 @@ class LiveSpan:
         capture is off, as for the exceptions spanwise records itself)."""
         event, _ = error_record(exception, with_message=content_settings().capture(explicit=True))
         self._span.add_event(ExceptionAttributes.EVENT_NAME, event)
+
+    def end(
+        self,
+        outputs: Any = None,
+        attributes: Mapping[str, Any] | None = None,
+        status: object = None,
+        end_time_ns: int | None = None,
+    ) -> None:
+        """End the span (MLflow's ``LiveSpan.end``): for spans that no ``with`` block or
+        decorator ends, such as ``start_span_no_context``'s. Status OK unless set; a
+        second ``end`` does nothing."""
+        if attributes:
+            self.set_attributes(attributes)
+        if status is not None:
+            self.set_status(status)
+        if self._finish is not None:
+            self._finish(outputs, outputs is not None, end_time_ns)
+            return
+        if not self._span.is_recording():
+            return
+        if outputs is not None:
+            self.set_outputs(outputs)
+        if not self.status_set:
+            self._span.set_status(Status(StatusCode.OK))
+        self._span.end(end_time_ns)
 
     def __repr__(self) -> str:
         return f"LiveSpan(name={self.name!r}, trace_id={self.trace_id!r}, span_id={self.span_id!r})"

@@ -62,6 +62,9 @@ _IS_MLFLOW, _IS_OPENINFERENCE, _IS_TRACELOOP, _IS_DEPRECATED = 1, 2, 4, 8
 # receiver's keys come from anyone.
 _KIND_CACHE: dict[str, int] = {}
 _KIND_CACHE_SIZE = 16_384
+# The same for a span's whole key set (in order): spans of one instrumentation repeat
+# theirs, and one lookup costs less than one per key.
+_KINDS_BY_KEYS: dict[tuple[str, ...], int] = {}
 
 
 def _kind(key: str) -> int:
@@ -80,11 +83,16 @@ def canonical(
     attributes: Mapping[str, Any], events: list[EventRecord]
 ) -> tuple[Mapping[str, Any], list[EventRecord]]:
     """The span's attributes and events in the canonical form."""
-    cache = _KIND_CACHE
-    kinds = 0
-    for key in attributes:
-        kind = cache.get(key)
-        kinds |= _kind(key) if kind is None else kind
+    keys = tuple(attributes)
+    kinds = _KINDS_BY_KEYS.get(keys)
+    if kinds is None:
+        cache = _KIND_CACHE
+        kinds = 0
+        for key in keys:
+            kind = cache.get(key)
+            kinds |= _kind(key) if kind is None else kind
+        if len(_KINDS_BY_KEYS) < _KIND_CACHE_SIZE:
+            _KINDS_BY_KEYS[keys] = kinds
     message_events = bool(events) and any(e["name"] in _genai.MESSAGE_EVENTS for e in events)
     if not kinds and not message_events:
         return attributes, events

@@ -65,9 +65,12 @@ def as_int(value: Any) -> int | None:
     return None
 
 
+_EMPTY: tuple[Any, ...] = ([], "")  # never mutated; built once, not on every call
+
+
 def put(attrs: dict[str, Any], key: str, value: Any) -> None:
     """Set a canonical key unless the span already has it (its own value wins)."""
-    if value is not None and value not in ([], "") and key not in attrs:
+    if value is not None and key not in attrs and value not in _EMPTY:
         attrs[key] = value
 
 

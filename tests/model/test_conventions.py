@@ -58,6 +58,24 @@ REPLY = {
     "parts": [{"type": "text", "content": "hello"}],
     "finish_reason": "stop",
 }
+# The same messages as a model span's inputs/outputs: MLflow's (Chat Completions) shape.
+CHAT_USER = {"role": "user", "content": "hi"}
+CHAT_REPLY = {
+    "index": 0,
+    "message": {"role": "assistant", "content": "hello"},
+    "finish_reason": "stop",
+}
+
+
+def _messages(span: Span) -> tuple[Any, Any]:
+    """The span's GenAI messages (attributes) and its inputs' messages and outputs' choices."""
+    return (
+        (
+            span.attributes.get("gen_ai.input.messages"),
+            span.attributes.get("gen_ai.output.messages"),
+        ),
+        (span.inputs["messages"], span.outputs["choices"]),
+    )
 
 
 # -- canonical input --------------------------------------------------------------------
@@ -108,8 +126,14 @@ def test_genai_deprecated_attributes() -> None:
     assert span.span_type == "CHAT_MODEL"
     assert span.attributes["gen_ai.provider.name"] == "azure.ai.inference"
     assert _usage(span) == (7, 3)
-    assert span.inputs == [USER]
-    assert span.outputs == [REPLY]
+    assert span.attributes["gen_ai.input.messages"] == [USER]
+    assert span.attributes["gen_ai.output.messages"] == [REPLY]
+    assert span.inputs == {"messages": [CHAT_USER], "model": "gpt-4o"}
+    assert span.outputs == {
+        "model": "gpt-4o",
+        "choices": [CHAT_REPLY],
+        "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10},
+    }
     assert not {"gen_ai.system", "gen_ai.prompt", "gen_ai.completion"} & set(span.attributes)
 
 
@@ -131,11 +155,10 @@ def test_genai_per_message_events() -> None:
             event("exception", **{"exception.type": "X"}),
         ],
     )
-    assert span.inputs == [
-        {"role": "system", "parts": [{"type": "text", "content": "Be brief."}]},
-        USER,
-    ]
-    assert span.outputs == [REPLY]
+    assert _messages(span) == (
+        ([{"role": "system", "parts": [{"type": "text", "content": "Be brief."}]}, USER], [REPLY]),
+        ([{"role": "system", "content": "Be brief."}, CHAT_USER], [CHAT_REPLY]),
+    )
     assert [e.name for e in span.events] == ["exception"]  # message events became messages
 
 
@@ -153,7 +176,8 @@ def test_genai_inference_details_event() -> None:
             }
         ],
     )
-    assert (span.inputs, span.outputs, span.events) == ([USER], [REPLY], [])
+    assert _messages(span) == (([USER], [REPLY]), ([CHAT_USER], [CHAT_REPLY]))
+    assert span.events == []
 
 
 # -- OpenInference (hand-built: kinds the OpenAI instrumentor does not emit) ----------
@@ -249,8 +273,41 @@ def test_traceloop_indexed_prompts_and_entities() -> None:
     assert llm.attributes["gen_ai.provider.name"] == "openai"
     assert _usage(llm) == (12, 9)
     assert llm.attributes["gen_ai.usage.cache_read.input_tokens"] == 4
-    assert llm.inputs == [USER]
-    assert llm.outputs == [
+    assert llm.attributes["gen_ai.input.messages"] == [USER]
+    assert llm.inputs == {
+        "messages": [CHAT_USER],
+        "model": "gpt-4o-mini",
+        "tools": [
+            {
+                "type": "function",
+                "function": {"name": "get_weather", "parameters": {"type": "object"}},
+            }
+        ],
+    }
+    assert llm.outputs["choices"] == [
+        {
+            "index": 0,
+            "message": {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                    }
+                ],
+            },
+            "finish_reason": "tool_calls",
+        }
+    ]
+    assert llm.outputs["usage"] == {
+        "prompt_tokens": 12,
+        "completion_tokens": 9,
+        "total_tokens": 21,
+        "prompt_tokens_details": {"cached_tokens": 4},
+    }
+    assert llm.attributes["gen_ai.output.messages"] == [
         {
             "role": "assistant",
             "parts": [
@@ -318,7 +375,7 @@ def test_role_less_messages_default_by_direction() -> None:
         },
     ):
         span = _span(attrs)
-        assert (span.inputs, span.outputs) == ([USER], [REPLY])
+        assert _messages(span) == (([USER], [REPLY]), ([CHAT_USER], [CHAT_REPLY]))
 
 
 def test_key_memos_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -335,7 +392,8 @@ def test_key_memos_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(_conventions._KIND_CACHE) <= _conventions._KIND_CACHE_SIZE  # pyright: ignore[reportPrivateUsage]
     assert len(_common._SPLIT_CACHE) <= _common._SPLIT_CACHE_SIZE  # pyright: ignore[reportPrivateUsage]
     span = _span({"openinference.span.kind": "LLM", "llm.input_messages.0.message.content": "hi"})
-    assert span.inputs == [USER]
+    assert span.attributes["gen_ai.input.messages"] == [USER]
+    assert span.inputs == {"messages": [CHAT_USER]}
 
 
 # -- MLflow ----------------------------------------------------------------------------

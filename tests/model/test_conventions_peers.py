@@ -128,14 +128,20 @@ def _golden(span: Any) -> dict[str, Any]:
 
 
 def _check_chat(first: Any, second: Any) -> None:
-    assert _golden(first) == {
+    # The conventions' messages land in the GenAI attributes; the span's inputs/outputs
+    # are MLflow's (Chat Completions) shape, checked below.
+    messages = {
+        "inputs": first.attributes["gen_ai.input.messages"],
+        "outputs": first.attributes["gen_ai.output.messages"],
+    }
+    assert _golden(first) | messages == {
         "span_type": "CHAT_MODEL",
         "inputs": ASKED,
         "outputs": [
             {
                 "role": "assistant",
                 "parts": [TOOL_CALL],
-                "finish_reason": first.outputs[0]["finish_reason"],
+                "finish_reason": messages["outputs"][0]["finish_reason"],
             }
         ],
         "usage": (12, 9),
@@ -143,13 +149,37 @@ def _check_chat(first: Any, second: Any) -> None:
         "provider": "openai",
         "operation": "chat",
     }
-    assert first.outputs[0]["finish_reason"] in ("tool_calls", "tool_call")
+    assert messages["outputs"][0]["finish_reason"] in ("tool_calls", "tool_call")
     assert first.attributes["gen_ai.request.temperature"] == 0.2
     assert (
         json.loads(json.dumps(first.attributes["gen_ai.tool.definitions"]))[0]["name"]
         == "get_weather"
     )
-    assert second.inputs == [
+    call = {
+        "id": "call_demo",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+    }
+    assert first.inputs["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Weather in Paris?"},
+    ]
+    assert (first.inputs["model"], first.inputs["temperature"]) == ("gpt-4o-mini", 0.2)
+    assert first.inputs["tools"][0]["function"]["name"] == "get_weather"
+    assert first.outputs["choices"][0]["message"]["tool_calls"] == [call]
+    assert second.inputs["messages"] == [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "content": "sunny", "tool_call_id": "call_demo"},
+    ]
+    assert second.outputs["choices"] == [
+        {
+            "index": 0,
+            "message": {"role": "assistant", "content": "Here is what I found: sunny"},
+            "finish_reason": "stop",
+        }
+    ]
+    assert second.attributes["gen_ai.input.messages"] == [
         {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]},
         {"role": "assistant", "parts": [TOOL_CALL]},
         {
@@ -157,7 +187,7 @@ def _check_chat(first: Any, second: Any) -> None:
             "parts": [{"type": "tool_call_response", "id": "call_demo", "response": "sunny"}],
         },
     ]
-    assert second.outputs == [
+    assert second.attributes["gen_ai.output.messages"] == [
         {
             "role": "assistant",
             "parts": [{"type": "text", "content": "Here is what I found: sunny"}],

@@ -101,8 +101,30 @@ def test_mlflow_dialect(exporter: InMemorySpanExporter) -> None:
     out = _export(spans, "mlflow")
     chat, tool, _, root = out.values()
     assert json.loads(chat["mlflow.spanType"]) == "CHAT_MODEL"
-    assert json.loads(chat["mlflow.spanInputs"]) == ASK
-    assert json.loads(chat["mlflow.spanOutputs"]) == CALL
+    # A model call's I/O in MLflow's (Chat Completions) shape, rendered as a chat.
+    assert json.loads(chat["mlflow.spanInputs"]) == {
+        "messages": [{"role": "user", "content": "Weather in Paris?"}],
+        "model": "gpt-4o-mini",
+    }
+    assert json.loads(chat["mlflow.spanOutputs"])["choices"] == [
+        {
+            "index": 0,
+            "message": {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                    }
+                ],
+            },
+            "finish_reason": "tool_calls",
+        }
+    ]
+    assert json.loads(chat["mlflow.message.format"]) == "openai"
+    assert "mlflow.message.format" not in tool
     assert json.loads(chat["mlflow.chat.tokenUsage"]) == {
         "input_tokens": 12,
         "output_tokens": 9,

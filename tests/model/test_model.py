@@ -101,6 +101,15 @@ def test_trace_json_has_mlflow_shape() -> None:
         "status",
         "attributes",
         "links",
+        # OTLP's fields MLflow's span JSON lacks, alongside
+        "kind",
+        "trace_state",
+        "flags",
+        "dropped_attributes_count",
+        "dropped_events_count",
+        "dropped_links_count",
+        "resource",
+        "scope",
     }
     assert span["status"] == {"code": "STATUS_CODE_OK", "message": ""}
     assert json.loads(span["attributes"]["mlflow.spanType"]) == "AGENT"

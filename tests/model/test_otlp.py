@@ -390,7 +390,9 @@ def test_wrong_json_types_reject_or_repair_one_span() -> None:
     third, fourth = decoded.records
     assert (third["status"], third["events"], third["attributes"]) == ("UNSET", [], {})
     assert fourth["attributes"] == {"i": "1e30", "d": float("inf"), "b": None, "s": "12"}
-    assert fourth["events"] == [{"name": "ok", "time": 7, "attributes": {}}]
+    assert fourth["events"] == [
+        {"name": "ok", "time": 7, "attributes": {}, "dropped_attributes_count": 0}
+    ]
 
 
 # -- fuzz: only OTLPError leaves, what is accepted can be stored ------------------------------

@@ -136,7 +136,10 @@ def test_http_protobuf_gzip_and_grpc_reach_the_store(
         root, llm = sorted(trace.data.spans, key=lambda s: s.name)
         assert (root.span_type, root.inputs) == ("AGENT", "weather?")  # translated in
         assert llm.span_type == "CHAT_MODEL"
-        assert llm.inputs == [{"role": "user", "parts": [{"type": "text", "content": "weather?"}]}]
+        assert llm.attributes["gen_ai.input.messages"] == [
+            {"role": "user", "parts": [{"type": "text", "content": "weather?"}]}
+        ]
+        assert llm.inputs["messages"] == [{"role": "user", "content": "weather?"}]  # MLflow's
         assert llm.attributes["gen_ai.usage.input_tokens"] == 3
     assert receiver.stats.spans == 6
 

@@ -60,7 +60,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
         assert process.stdout is not None
         ready = process.stdout.readline()
         http = ready.split("OTLP/HTTP ")[1].split(",")[0].strip()
-        grpc = "http://" + ready.split("OTLP/gRPC ")[1].split(" ")[0].strip()
+        grpc = "http://" + ready.split("OTLP/gRPC ")[1].split(" ")[0].strip().rstrip(",")
         yield http, grpc, db
     finally:
         process.send_signal(signal.SIGTERM)
@@ -109,9 +109,13 @@ def test_peer_spans_through_spanwise_server(
     assert set(spans) >= {"agent"} and len(spans) == 2
     (llm,) = [s for s in spans.values() if s.name != "agent"]
     assert llm.span_type == "CHAT_MODEL"
-    assert llm.inputs == [
+    assert llm.attributes["gen_ai.input.messages"] == [
         {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]}
     ]
-    assert llm.outputs[0]["parts"][0]["name"] == "get_weather"
+    assert llm.attributes["gen_ai.output.messages"][0]["parts"][0]["name"] == "get_weather"
+    # The model span's inputs/outputs: MLflow's (Chat Completions) shape.
+    assert llm.inputs["messages"] == [{"role": "user", "content": "Weather in Paris?"}]
+    (call,) = llm.outputs["choices"][0]["message"]["tool_calls"]
+    assert call["function"]["name"] == "get_weather"
     assert llm.attributes["gen_ai.usage.input_tokens"] == 12
     assert traces[0].data.root_span is not None and traces[0].data.root_span.name == "agent"

@@ -157,7 +157,7 @@ def test_a_store_problem_raises_even_with_reject(tmp_path: Path) -> None:
     path = tmp_path / "broken.db"
     store = SqlTraceStore(f"sqlite:///{path}")
     with sqlite3.connect(path) as conn:  # the store breaks under the writer
-        conn.execute("DROP TABLE trace_tags")
+        conn.execute("DROP TABLE spans")
     rejected: list[SpanRecord] = []
     with pytest.raises(OperationalError, match="no such table"):
         store.write_records([_record(1)], reject=lambda r, _why: rejected.append(r))

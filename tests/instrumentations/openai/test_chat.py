@@ -94,7 +94,44 @@ def test_chat_whole_span(client: Any, exporter: InMemorySpanExporter, fake_serve
     assert trace is not None
     (model_span,) = trace.data.spans
     assert model_span.span_type == "CHAT_MODEL"
-    assert model_span.inputs[1]["parts"][0]["content"] == "Weather in Paris?"
+    # As MLflow's autolog records them: the call's arguments (those the span records as
+    # gen_ai.request.*) and the completion, in Chat Completions shape.
+    assert model_span.inputs == {
+        "messages": MESSAGES,
+        "model": "gpt-4o-mini",
+        "temperature": 0.2,
+        "max_tokens": 50,
+        "top_p": 0.9,
+        "seed": 7,
+        "stop": ["\n"],
+        "frequency_penalty": 0.1,
+        "presence_penalty": 0.2,
+    }
+    # The SDK's own dump: older SDKs keep the token details as plain dicts.
+    usage = response.usage.model_dump() if response.usage else {}
+    assert usage["prompt_tokens_details"] and usage["completion_tokens_details"]
+    assert model_span.outputs == {
+        "id": response.id,
+        "model": response.model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": response.choices[0].message.content},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": usage["prompt_tokens"],
+            "completion_tokens": usage["completion_tokens"],
+            "total_tokens": usage["total_tokens"],
+            "prompt_tokens_details": {
+                "cached_tokens": usage["prompt_tokens_details"]["cached_tokens"]
+            },
+            "completion_tokens_details": {
+                "reasoning_tokens": usage["completion_tokens_details"]["reasoning_tokens"]
+            },
+        },
+    }
 
 
 def test_tool_calls_and_definitions(client: Any, exporter: InMemorySpanExporter) -> None:

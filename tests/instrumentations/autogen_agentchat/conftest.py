@@ -1,0 +1,76 @@
+"""The real AutoGen AgentChat 0.7 with autogen-ext's OpenAI client, against the local fake
+OpenAI server, instrumented by spanwise. AutoGen needs its own venv (autogen-core pins
+protobuf 5): these tests skip where it is not installed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from fake_openai import CANARY_KEY, FakeOpenAI
+
+try:
+    import autogen_agentchat  # noqa: F401
+    import autogen_ext.models.openai  # noqa: F401
+
+    _INSTALLED = True
+except ImportError:
+    _INSTALLED = False
+# Not collected (rather than a conftest-level skip, which errors when this folder is
+# named on the command line) where AutoGen is absent: it lives in its own venv.
+collect_ignore_glob = [] if _INSTALLED else ["test_*.py"]
+
+MODEL_INFO = {
+    "vision": False,
+    "function_calling": True,
+    "json_output": True,
+    "family": "unknown",
+    "structured_output": True,
+}
+
+
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[FakeOpenAI]:
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _quiet_runtime(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AutoGen's runtime messaging spans are AutoGen's (tests that want them unset this)."""
+    monkeypatch.setenv("AUTOGEN_DISABLE_RUNTIME_TRACING", "true")
+
+
+@pytest.fixture
+def autolog() -> Iterator[None]:
+    import spanwise
+
+    spanwise.autogen_agentchat.autolog()
+    yield
+    spanwise.autogen_agentchat.autolog(disable=True)
+
+
+@pytest.fixture
+def client_for(fake_server: FakeOpenAI) -> Callable[[str], Any]:
+    """An OpenAI model client on the fake for a model name (the name picks the scenario)."""
+    from autogen_ext.models.openai import OpenAIChatCompletionClient
+
+    def make(model: str) -> Any:
+        return OpenAIChatCompletionClient(
+            model=model,
+            base_url=fake_server.base_url,
+            api_key=CANARY_KEY,
+            model_info=MODEL_INFO,  # type: ignore[arg-type]
+            temperature=0.2,
+            max_retries=0,
+        )
+
+    return make
+
+
+@pytest.fixture
+def model_client(client_for: Callable[[str], Any]) -> Any:
+    return client_for("gpt-4o-mini")
