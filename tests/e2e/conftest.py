@@ -19,6 +19,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.e2e)
             item.add_marker(pytest.mark.slow)
+            # A backend's start (its own bound: 120-180 s) counts against the test's time:
+            # let that bound, with its clear message, decide on a slow machine.
+            item.add_marker(pytest.mark.timeout(420))
 
 
 @pytest.fixture(scope="session")
