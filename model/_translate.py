@@ -197,6 +197,8 @@ def _scope(record: ScopeRecord | None) -> SpanScope | None:
 
 def _suffix_siblings(spans: Sequence[Span]) -> list[Span]:
     """Same-name siblings become ``name_1``, ``name_2``... in start order (model only)."""
+    if len({span.name for span in spans}) == len(spans):  # no two share a name: none to do
+        return list(spans)
     groups: dict[tuple[str | None, str], list[Span]] = {}
     for span in spans:
         groups.setdefault((span.parent_id, span.name), []).append(span)

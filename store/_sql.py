@@ -69,7 +69,8 @@ def _after_fork_in_child() -> None:
     # SQLAlchemy recommends, and opens its own on first use.
     for store in list(_stores):
         store._engine.dispose(close=False)  # pyright: ignore[reportPrivateUsage]
-        store._turn = threading.Lock()  # pyright: ignore[reportPrivateUsage]  # held at fork?
+        # Another thread may have held it at fork: it would stay held in the child.
+        store._turn = threading.Lock()  # pyright: ignore[reportPrivateUsage]
 
 
 if hasattr(os, "register_at_fork"):
@@ -130,8 +131,8 @@ class SqlTraceStore:
             self._engine = create_engine(
                 url, pool_pre_ping=True, pool_size=2, max_overflow=4, hide_parameters=True
             )
-        # This process's writes take turns (SQLite would make them queue on its lock
-        # and retry; PostgreSQL writers of one trace would wait on its rows).
+        # This process's writes take turns: SQLite would make them queue on its lock
+        # and retry, and under the GIL a second writing thread only slows the first.
         self._turn = threading.Lock()
         # Resource and scope ids known to be stored (they are never deleted).
         self._known: set[str] = set()
@@ -259,8 +260,8 @@ class SqlTraceStore:
         return len(by_trace)
 
     def _write_retrying(self, by_trace: dict[str, dict[str, SpanRecord]]) -> None:
-        # The rows are made before taking the turn: one thread's JSON and summaries run
-        # while another's transaction is in the database (which releases the GIL).
+        # The rows are made before the transaction, which then holds the database (on
+        # SQLite, the write lock every process shares) only for the SQL.
         batch = prepare_batch(by_trace, self._known)
         for attempt in range(_RETRIES):
             try:

@@ -107,8 +107,9 @@ class Batch(dict[str, TraceBatch]):
 
 def prepare_batch(by_trace: dict[str, dict[str, SpanRecord]], known: set[str]) -> Batch:
     """The rows of ``by_trace`` (trace id, 32 hex -> span id -> record): everything of a
-    write that needs no database (JSON, span types, summaries), so that it can run while
-    another write holds the database. ``known``: resource/scope ids stored already."""
+    write that needs no database (JSON, span types, summaries), made before the
+    transaction so that it holds the database (on SQLite, the write lock every process
+    shares) only for the SQL. ``known``: resource/scope ids stored already."""
     batch = Batch(Sources(known))
     sources = batch.sources
     for hex_id, members in by_trace.items():

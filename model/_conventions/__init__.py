@@ -63,8 +63,11 @@ _IS_MLFLOW, _IS_OPENINFERENCE, _IS_TRACELOOP, _IS_DEPRECATED = 1, 2, 4, 8
 _KIND_CACHE: dict[str, int] = {}
 _KIND_CACHE_SIZE = 16_384
 # The same for a span's whole key set (in order): spans of one instrumentation repeat
-# theirs, and one lookup costs less than one per key.
+# theirs, and one lookup costs less than one per key. Bounded in entries and in keys
+# per entry (an entry holds its keys: at most ~5 MB).
 _KINDS_BY_KEYS: dict[tuple[str, ...], int] = {}
+_KEY_SETS = 2048
+_KEY_SET_KEYS = 32
 
 
 def _kind(key: str) -> int:
@@ -91,7 +94,7 @@ def canonical(
         for key in keys:
             kind = cache.get(key)
             kinds |= _kind(key) if kind is None else kind
-        if len(_KINDS_BY_KEYS) < _KIND_CACHE_SIZE:
+        if len(keys) <= _KEY_SET_KEYS and len(_KINDS_BY_KEYS) < _KEY_SETS:
             _KINDS_BY_KEYS[keys] = kinds
     message_events = bool(events) and any(e["name"] in _genai.MESSAGE_EVENTS for e in events)
     if not kinds and not message_events:
