@@ -87,6 +87,7 @@ class OTLPReceiver:
                             {
                                 "name": span.name,
                                 "trace_id": span.trace_id.hex(),
+                                "span_id": span.span_id.hex(),
                                 "scope": scope_spans.scope.name,
                                 "resource": resource,
                                 "attributes": {a.key: _value(a.value) for a in span.attributes},
