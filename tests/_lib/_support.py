@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +90,35 @@ def peers_python() -> str:
         )
     assert Path(python).is_file(), f"{PEERS_PYTHON_ENV}={python}: no such interpreter"
     return python
+
+
+def zero_code(
+    tmp_path: Path, app: str, count: int, *, content: str | None = None, **env: str
+) -> list[dict[str, Any]]:
+    """Run ``app`` (its last line printed must be ``done``) under ``opentelemetry-instrument``,
+    exporting OTLP/HTTP to a local receiver, with this process's OTEL_*/SPANWISE_* settings
+    replaced by ``env`` (and content capture set when ``content`` is given): the spans
+    received once ``count`` have come (or 10 s passed), in arrival order."""
+    from otlp_receiver import OTLPReceiver
+
+    instrument = shutil.which("opentelemetry-instrument", path=str(Path(sys.executable).parent))
+    assert instrument is not None
+    (tmp_path / "app.py").write_text(app)
+    receiver = OTLPReceiver().start()
+    try:
+        full = clean_env(
+            OTEL_BSP_SCHEDULE_DELAY="100",
+            OTEL_EXPORTER_OTLP_ENDPOINT=receiver.http_endpoint,
+            **env,
+        )
+        if content is not None:
+            full["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] = content
+        out = run_child([instrument, sys.executable, "app.py"], env=full, cwd=tmp_path)
+        assert out.strip().splitlines()[-1] == "done"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(receiver.spans) < count:
+            time.sleep(0.05)
+        time.sleep(0.2)  # anything more that was coming
+        return receiver.spans[:]
+    finally:
+        receiver.stop()

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from _support import clean_env, run_child
+from _support import zero_code
 from fake_bedrock import ACCESS_KEY, CANARY_KEY, SECRET_KEY
-from otlp_receiver import OTLPReceiver
 
 pytestmark = pytest.mark.slow
 
@@ -37,40 +33,22 @@ APP = textwrap.dedent(
 )
 
 
-def _spans(receiver: OTLPReceiver, count: int) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and len(receiver.spans) < count:
-        time.sleep(0.05)
-    time.sleep(0.2)  # anything more that was coming
-    return receiver.spans[:]
-
-
 @pytest.mark.parametrize("content", [None, "true"])
 def test_zero_code(tmp_path: Path, fake_server: Any, content: str | None) -> None:
-    instrument = shutil.which("opentelemetry-instrument", path=str(Path(sys.executable).parent))
-    assert instrument is not None
-    (tmp_path / "app.py").write_text(APP)
-    receiver = OTLPReceiver().start()
-    try:
-        env = clean_env(
-            FAKE_BASE_URL=fake_server.base_url,
-            AWS_ACCESS_KEY_ID=ACCESS_KEY,
-            AWS_SECRET_ACCESS_KEY=SECRET_KEY,
-            AWS_SESSION_TOKEN=CANARY_KEY,
-            AWS_DEFAULT_REGION="us-east-1",
-            AWS_EC2_METADATA_DISABLED="true",
-            SPANWISE_TRACKING_URI="none",
-            OTEL_SERVICE_NAME="zero-code-bedrock",
-            OTEL_BSP_SCHEDULE_DELAY="100",
-            OTEL_EXPORTER_OTLP_ENDPOINT=receiver.http_endpoint,
-        )
-        if content is not None:
-            env["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] = content
-        out = run_child([instrument, sys.executable, "app.py"], env=env, cwd=tmp_path)
-        assert out.strip() == "done"
-        spans = _spans(receiver, 3)
-    finally:
-        receiver.stop()
+    spans = zero_code(
+        tmp_path,
+        APP,
+        3,
+        content=content,
+        FAKE_BASE_URL=fake_server.base_url,
+        AWS_ACCESS_KEY_ID=ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+        AWS_SESSION_TOKEN=CANARY_KEY,
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_EC2_METADATA_DISABLED="true",
+        SPANWISE_TRACKING_URI="none",
+        OTEL_SERVICE_NAME="zero-code-bedrock",
+    )
     model_spans = [s for s in spans if s["scope"] == "spanwise.instrumentations.bedrock"]
     assert [s["name"] for s in model_spans] == [
         "chat amazon.nova-lite-v1:0",
