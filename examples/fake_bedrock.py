@@ -29,10 +29,10 @@ import base64
 import binascii
 import json
 import struct
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
+
+from fake_server import FakeServer, serve_forever
 
 TEXT = "The weather in Paris is sunny, 21 degrees."
 USAGE = {"inputTokens": 12, "outputTokens": 9, "totalTokens": 21}
@@ -322,66 +322,12 @@ def respond(path: str, body: dict[str, Any]) -> Answer:
     )
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that stops reading a stream early
-
-
-class FakeBedrock:
+class FakeBedrock(FakeServer):
     """:func:`respond` over HTTP on 127.0.0.1; ``requests`` keeps each path, headers, body."""
 
     def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                try:
-                    body = json.loads(raw or b"{}")
-                except ValueError:
-                    body = {}
-                fake.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "body": body}
-                )
-                status, headers, data = respond(self.path, body if isinstance(body, dict) else {})
-                try:
-                    self.send_response(status)
-                    for name, value in headers.items():
-                        self.send_header(name, value)
-                    self.send_header("x-amzn-requestid", "fake-request-id")
-                    self.send_header("content-length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-        self._server = _Server(("127.0.0.1", 0), Handler)
-        self.port = self._server.server_address[1]
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def start(self) -> FakeBedrock:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(respond, headers={"x-amzn-requestid": "fake-request-id"})
 
 
 if __name__ == "__main__":
-    from fake_server import serve_forever
-
-    serve_forever(FakeBedrock)  # type: ignore[arg-type]
+    serve_forever(FakeBedrock)

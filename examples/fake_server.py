@@ -16,7 +16,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-Answer = tuple[int, str, bytes]  # status, content type, body
+# status, content type (or every header of the answer, as a mapping), body
+Answer = tuple[int, "str | dict[str, str]", bytes]
 Respond = Callable[[str, dict[str, Any]], Answer]
 
 
@@ -46,16 +47,20 @@ class FakeServer:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
+                try:
+                    body: Any = json.loads(self.rfile.read(length) or b"{}")
+                except ValueError:  # a body that is not JSON reaches respond as {}
+                    body = {}
                 record = {"path": self.path, "headers": dict(self.headers), "body": body}
                 server.requests.append(record)
-                if body.get("model") == "slow":
+                request = body if isinstance(body, dict) else {}
+                if request.get("model") == "slow":
                     time.sleep(2)
-                status, content_type, data = respond(self.path, body)
+                status, head, data = respond(self.path, request)
+                answer = {"content-type": head} if isinstance(head, str) else head
                 try:
                     self.send_response(status)
-                    self.send_header("content-type", content_type)
-                    for name, value in extra.items():
+                    for name, value in {**answer, **extra}.items():
                         self.send_header(name, value)
                     self.send_header("content-length", str(len(data)))
                     self.end_headers()
@@ -91,8 +96,9 @@ def mock_client(respond: Respond, headers: dict[str, str] | None = None) -> Any:
     extra = dict(headers or {})
 
     def handler(request: Any) -> Any:
-        status, content_type, data = respond(request.url.path, json.loads(request.content or b"{}"))
-        return httpx.Response(status, headers={"content-type": content_type, **extra}, content=data)
+        status, head, data = respond(request.url.path, json.loads(request.content or b"{}"))
+        answer = {"content-type": head} if isinstance(head, str) else head
+        return httpx.Response(status, headers={**answer, **extra}, content=data)
 
     return httpx.Client(transport=httpx.MockTransport(handler))
 
