@@ -11,6 +11,21 @@ BENCH_VENV := .venv-bench
 BENCH      := $(BENCH_VENV)/.installed
 BENCH_GENAI_VENV := .venv-bench-genai
 BENCH_GENAI      := $(BENCH_GENAI_VENV)/.installed
+# The framework benches' peers register `opentelemetry_instrumentor` entry points under
+# the frameworks' names, which .venv-frameworks' zero-code tests must not see: a venv
+# of their own.
+BENCH_FRAMEWORKS_VENV := .venv-bench-frameworks
+BENCH_FRAMEWORKS      := $(BENCH_FRAMEWORKS_VENV)/.installed
+BENCH_FRAMEWORK_PKGS := 'llama-index-core>=0.12' llama-index-llms-openai 'openai>=1.40,<3' \
+	'dspy>=3.0' 'autogen-agentchat>=0.7' 'autogen-ext[openai]>=0.7' 'ag2[openai]>=0.9,<1' \
+	crewai litellm \
+	'openinference-instrumentation-llama-index==4.6.1' \
+	'opentelemetry-instrumentation-llamaindex==0.62.4' \
+	'openinference-instrumentation-dspy==0.1.48' \
+	'openinference-instrumentation-crewai==1.1.21' \
+	'opentelemetry-instrumentation-crewai==0.62.4' \
+	'openinference-instrumentation-autogen-agentchat==0.1.22' \
+	'openinference-instrumentation-ag2==0.1.12'
 # Keep the repo root off sys.path: run pytest's script, not `python -m pytest`.
 PYTEST := $(VENV)/bin/pytest
 
@@ -22,12 +37,13 @@ OLDEST     := .venv-oldest
 OLDEST_PIP := $(OLDEST)/.installed
 OLDEST_SDKS := 'openai==1.40.0' 'anthropic==0.47.0' 'mistralai==1.5.0' 'groq==0.4.0' \
 	'google-genai==1.0.0' 'httpx<0.28' 'boto3==1.34.116' 'botocore==1.34.116' \
-	'langgraph==0.3.1' 'langchain-openai==0.2.0' 'langsmith<0.4' 'websockets>=13,<15'
+	'langgraph==0.3.1' 'langchain-openai==0.2.0' 'langsmith<0.4' 'websockets>=13,<15' \
+	'llama-index-core==0.12.0' 'llama-index-llms-openai==0.3.0' 'llama-index-embeddings-openai==0.3.0'
 # Instrumentor tests that run again against the oldest SDKs.
 OLDEST_TESTS := tests/instrumentations/test_contract.py tests/instrumentations/openai \
 	tests/instrumentations/anthropic tests/instrumentations/mistralai tests/instrumentations/groq \
 	tests/instrumentations/gemini tests/instrumentations/bedrock tests/instrumentations/langchain \
-	tests/instrumentations/langgraph
+	tests/instrumentations/langgraph tests/instrumentations/llama_index
 
 # The peers' instrumentors (OpenLLMetry, OpenInference), for the golden tests that read
 # their spans, in a venv of their own: both register an `openai` instrumentor entry point
@@ -86,7 +102,7 @@ test-oldest: $(OLDEST_PIP) $(OLDEST_LITELLM_PIP)
 	$(OLDEST)/bin/pytest -q -p no:cacheprovider $(OLDEST_TESTS)
 	$(OLDEST_LITELLM)/bin/pytest -q -p no:cacheprovider tests/instrumentations/litellm
 
-$(OLDEST_PIP): pyproject.toml setup.py instrumentations/_registry.py
+$(OLDEST_PIP): pyproject.toml setup.py instrumentations/_registry.py Makefile
 	test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
 	$(OLDEST)/bin/python -m pip install -q --upgrade pip
 	$(OLDEST)/bin/python -m pip install -q -e . $(OLDEST_SDKS) pytest pytest-asyncio pytest-timeout jsonschema pyyaml
@@ -116,8 +132,17 @@ test-fast: $(DEV)
 demo: $(DEV)
 	$(PY) examples/openai_agent.py
 
-bench: $(BENCH) $(BENCH_GENAI)
-	SPANWISE_BENCH_GENAI_PYTHON=$(CURDIR)/$(BENCH_GENAI_VENV)/bin/python $(BENCH_VENV)/bin/python benchmarks/run.py
+bench: $(BENCH) $(BENCH_GENAI) $(BENCH_FRAMEWORKS)
+	SPANWISE_BENCH_GENAI_PYTHON=$(CURDIR)/$(BENCH_GENAI_VENV)/bin/python \
+	SPANWISE_BENCH_FRAMEWORKS_PYTHON=$(CURDIR)/$(BENCH_FRAMEWORKS_VENV)/bin/python \
+	$(BENCH_VENV)/bin/python benchmarks/run.py
+
+$(BENCH_FRAMEWORKS): pyproject.toml setup.py instrumentations/_registry.py
+	test -x $(BENCH_FRAMEWORKS_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_FRAMEWORKS_VENV)
+	$(BENCH_FRAMEWORKS_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BENCH_FRAMEWORKS_VENV)/bin/python -m pip install -q -e . $(BENCH_FRAMEWORK_PKGS)
+	$(BENCH_FRAMEWORKS_VENV)/bin/python -m pip check
+	touch $@
 
 # The official OTel Anthropic instrumentation needs opentelemetry-util-genai>=1.3b0, with
 # which the official OpenAI one pinned in the bench extra does not import: a venv of its own.
@@ -137,4 +162,4 @@ lint: $(DEV)
 	$(VENV)/bin/pyright
 
 clean:
-	rm -rf $(VENV) $(OLDEST) $(OLDEST_LITELLM) $(PEERS) $(FRAMEWORKS) $(BENCH_VENV) $(BENCH_GENAI_VENV) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) $(OLDEST) $(OLDEST_LITELLM) $(PEERS) $(FRAMEWORKS) $(BENCH_VENV) $(BENCH_GENAI_VENV) $(BENCH_FRAMEWORKS_VENV) build dist *.egg-info .pytest_cache

@@ -6,8 +6,9 @@ round; inside a worker a block of bare runs is followed by a block with the tool
 pair's figure is median(instrumented) - median(bare) in microseconds, a worker's the
 median of its pairs', and the table the median over rounds and its spread.
 
-The agent is the smallest that has every kind of run: ChatOpenAI (on an in-process
-httpx transport to ``examples/fake_openai.py``: no socket) is asked with one tool bound,
+The agent is ``_framework_bench``'s (shared with the other agent frameworks' benches), the
+smallest that has every kind of run: ChatOpenAI (on an in-process httpx transport to
+``examples/fake_openai.py``: no socket) is asked with one tool bound,
 answers with a tool call, the tool runs, and a second model call answers: two model
 spans and one tool span. Cases: that loop written by hand in LCEL terms
 (``model.invoke`` / ``tool.invoke``), and the same agent as LangGraph's prebuilt ReAct
@@ -29,6 +30,7 @@ import sys
 import warnings
 from typing import Any
 
+import _framework_bench as fb
 import _provider_bench as pb
 from _yardstick import patching
 
@@ -108,30 +110,22 @@ PEERS: dict[str, pb.Peer] = {
         pb.instrumentor("opentelemetry.instrumentation.langchain", "LangchainInstrumentor"),
         "opentelemetry-instrumentation-langchain",
     ),
-    pb.REFERENCE: pb.Peer(_yardstick, "opentelemetry-sdk"),
 }
 
 
 def _toggled() -> dict[str, pb.Call]:
-    sys.path.insert(0, pb.EXAMPLES)
     from langchain_core.messages import HumanMessage
     from langchain_core.tools import tool
     from langchain_openai import ChatOpenAI
     from langgraph.prebuilt import create_react_agent
 
-    from fake_openai import mock_http_client
-
-    @tool
-    def get_weather(city: str) -> str:
-        """The current weather in a city."""
-        return f"sunny in {city}"
-
+    get_weather = tool(fb.get_weather)
     model = ChatOpenAI(
-        model="gpt-4o-mini",
-        base_url="http://fake.local/v1",
-        api_key="sk-bench",  # pyright: ignore[reportArgumentType]
+        model=fb.MODEL,
+        base_url=fb.BASE_URL,
+        api_key=fb.API_KEY,  # pyright: ignore[reportArgumentType]
         max_retries=0,
-        http_client=mock_http_client(),
+        http_client=fb.http_client(),
     )
     with_tools = model.bind_tools([get_weather])
     with warnings.catch_warnings():  # moved to langchain.agents in LangGraph 1.0
@@ -139,7 +133,7 @@ def _toggled() -> dict[str, pb.Call]:
         graph = create_react_agent(model, [get_weather])
 
     def by_hand() -> None:
-        messages: list[Any] = [HumanMessage("Weather in Paris?")]
+        messages: list[Any] = [HumanMessage(fb.QUESTION)]
         reply = with_tools.invoke(messages)
         messages.append(reply)
         for call in reply.tool_calls:
@@ -147,12 +141,20 @@ def _toggled() -> dict[str, pb.Call]:
         with_tools.invoke(messages)
 
     def react() -> None:
-        graph.invoke({"messages": [("user", "Weather in Paris?")]})
+        graph.invoke({"messages": [("user", fb.QUESTION)]})
 
     return dict(zip(CASES, (by_hand, react), strict=True))
 
 
-BENCH = pb.ProviderBench(__file__, CASES, PEERS, pb.CONTENT_ENV, seed=31, toggled=_toggled)
+BENCH = fb.framework_bench(
+    __file__,
+    CASES,
+    PEERS,
+    _toggled,
+    seed=31,
+    yardstick=pb.Peer(_yardstick, "opentelemetry-sdk"),
+    python_env=None,  # .venv-bench has LangChain and its peers
+)
 run = BENCH.run  # what benchmarks/run.py calls
 
 if __name__ == "__main__":

@@ -34,12 +34,17 @@ def table(rows: list[dict[str, Any]]) -> str:
 def main() -> None:
     import bench_receiver
 
+    import bench_ag2
     import bench_anthropic
+    import bench_autogen_agentchat
     import bench_bedrock
+    import bench_crewai
+    import bench_dspy
     import bench_gemini
     import bench_groq
     import bench_langchain
     import bench_litellm
+    import bench_llama_index
     import bench_mistral
     import bench_openai
     import bench_store
@@ -78,6 +83,18 @@ def main() -> None:
         "LangChain / LangGraph: latency added per agent run (in-process, content on)": (
             bench_langchain.run()
         ),
+        # The next five run their workers in .venv-bench-frameworks (openai<3, protobuf 5).
+        "LlamaIndex: latency added per agent run (in-process, content on)": (
+            bench_llama_index.run()
+        ),
+        "DSPy: latency added per ReAct run (in-process, via LiteLLM, content on)": (
+            bench_dspy.run()
+        ),
+        "CrewAI: latency added per crew run (in-process, content on)": bench_crewai.run(),
+        "AutoGen AgentChat: latency added per agent run (in-process, content on)": (
+            bench_autogen_agentchat.run()
+        ),
+        "AG2: latency added per two-agent chat (in-process, content on)": bench_ag2.run(),
         "Streams: cost per chunk (OpenAI chunks replayed, SDK parsing left out)": (
             bench_stream_chunks.run()
         ),

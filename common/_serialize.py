@@ -27,7 +27,7 @@ from typing import Any, cast
 
 from ._json import make_c_encoder
 
-__all__ = ["TRUNCATION_MARKER", "dumps_bounded", "dumps_wire", "to_jsonable"]
+__all__ = ["TRUNCATION_MARKER", "dumps_bounded", "dumps_wire", "to_jsonable", "within"]
 
 TRUNCATION_MARKER = "...[truncated"
 _MAX_DEPTH = 48
@@ -266,7 +266,8 @@ def to_jsonable(value: object, max_chars: int) -> object:
     return _walk(value, _Budget(max_chars), 0, set())
 
 
-def _within(text: str, max_bytes: int) -> bool:
+def within(text: str, max_bytes: int) -> bool:
+    """Whether ``text`` is at most ``max_bytes`` UTF-8 bytes."""
     # A character is at most 4 UTF-8 bytes (1 if ASCII): encode only when it could matter.
     size = len(text)
     if size <= max_bytes // 4 or (size <= max_bytes and text.isascii()):
@@ -283,13 +284,13 @@ def dumps_bounded(value: object, max_bytes: int) -> str:
         except (ValueError, TypeError, RecursionError):  # NaN, infinity: the walk spells them
             pass
         else:
-            if _within(text, max_bytes):
+            if within(text, max_bytes):
                 return text
     # Leave room for the estimate's error (escapes, markers) so one pass usually fits.
     budget = max_bytes - max_bytes // 16 - 64
     for _ in range(3):
         text = _encode(to_jsonable(value, budget))
-        if _within(text, max_bytes):
+        if within(text, max_bytes):
             return text
         budget = budget // 2
     return _encode(f"{TRUNCATION_MARKER} value too large to encode]")
@@ -303,4 +304,4 @@ def dumps_wire(value: object, max_bytes: int) -> str:
         text = _encode(value)
     except (ValueError, TypeError, RecursionError):
         return dumps_bounded(value, max_bytes)
-    return text if _within(text, max_bytes) else dumps_bounded(value, max_bytes)
+    return text if within(text, max_bytes) else dumps_bounded(value, max_bytes)

@@ -6,7 +6,9 @@ process) and ``mock_http_client()`` (in process, for ``http_client=``).
 
 The model name picks the scenario: ``tools`` (two tool calls), ``error-404``,
 ``error-500``, ``slow`` (sleeps 2 s, HTTP only), ``quirks`` (choice index null, no usage),
-``no-choices``. Any other model behaves like a tool-using assistant: offered tools and no
+``no-choices``, ``reasoning`` (the answer's reasoning in ``reasoning``, as Groq's
+``reasoning_format="parsed"`` and OpenRouter send it) and ``reasoning-content`` (in
+``reasoning_content``, as DeepSeek and vLLM do; streams send it first). Any other model behaves like a tool-using assistant: offered tools and no
 tool result yet, it calls the first tool; given tool results, it answers from them; else
 it answers with text. ``stream=True`` answers with server-sent events in ``x_chunks``
 pieces (request field, default 5); ``stream_options.include_usage`` adds the usage chunk.
@@ -32,6 +34,7 @@ USAGE = {
     "prompt_tokens_details": {"cached_tokens": 4},
     "completion_tokens_details": {"reasoning_tokens": 2},
 }
+REASONING = "The user asks about Paris; the tool said sunny."
 TOOL_CALLS = [
     {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}},
     {"id": "call_2", "type": "function", "function": {"name": "get_time", "arguments": '{"tz": "CET"}'}},
@@ -53,6 +56,10 @@ def _message(content: str | None, tool_calls: list[Any] | None = None) -> dict[s
     if tool_calls:
         message["tool_calls"] = tool_calls
     return message
+
+
+def _reasoning_key(model: str) -> str | None:
+    return {"reasoning": "reasoning", "reasoning-content": "reasoning_content"}.get(model)
 
 
 def respond(path: str, body: dict[str, Any]) -> Answer:
@@ -94,6 +101,10 @@ def respond(path: str, body: dict[str, Any]) -> Answer:
         choices = [{"index": 0, "finish_reason": "stop", "message": _message(json.dumps(WEATHER))}]
     else:
         choices = [{"index": i, "finish_reason": "stop", "message": _message(TEXT)} for i in range(n)]
+        key = _reasoning_key(model)
+        if key is not None:
+            for choice in choices:
+                choice["message"][key] = REASONING
     payload: dict[str, Any] = {
         "id": "chatcmpl-123", "object": "text_completion" if legacy else "chat.completion",
         "created": 1700000000, "model": f"{model}-2024-07-18", "choices": choices, "usage": USAGE,
@@ -132,6 +143,9 @@ def _chunks(body: dict[str, Any], model: str, legacy: bool) -> list[dict[str, An
         for choice in range(int(body.get("n") or 1)):
             index = None if model == "quirks" else choice
             chunks.append(chunk(index, {"role": "assistant", "content": ""}))
+            key = _reasoning_key(model)
+            if key is not None:
+                chunks += [chunk(index, {key: part}) for part in _split(REASONING, 3)]
             # One character a piece when more pieces than TEXT has characters are asked.
             text = (TEXT * (pieces // len(TEXT) + 1))[: max(pieces, len(TEXT))]
             chunks += [chunk(index, {"content": part}) for part in _split(text, pieces)]

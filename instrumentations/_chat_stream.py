@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from spanwise.model._chat_format import output_messages
+from spanwise.model._chat_format import REASONING_FIELDS, output_messages_payload
 from spanwise.semconv import GenAIAttributes
 
 from ._chat_completions import chat_response_attributes
+from ._extract import get
 from ._llm import LLMCall
 from ._stream import RecordingHandler, delta_json, delta_text
 
@@ -52,7 +53,7 @@ def _sequence(value: Any) -> list[Any] | tuple[Any, ...] | None:
 
 
 def _new_choice() -> dict[str, Any]:
-    return {"text": [], "tool_calls": {}, "role": None, "finish_reason": None}
+    return {"text": [], "reasoning": [], "tool_calls": {}, "role": None, "finish_reason": None}
 
 
 class ChatStreamHandler(RecordingHandler):
@@ -84,7 +85,8 @@ class ChatStreamHandler(RecordingHandler):
                                 fast[1].append(
                                     content if type(content) is str else delta_text(content)
                                 )
-                            return
+                                return
+                            # No text: the delta may carry reasoning (the general path).
             except Exception:  # a field missing or of another shape: the general path
                 pass
         self._general(chunk)
@@ -125,6 +127,10 @@ class ChatStreamHandler(RecordingHandler):
             content = getattr(delta, "content", None)
             if content:
                 state["text"].append(content if type(content) is str else delta_text(content))
+            for key in REASONING_FIELDS:  # get: absent from most SDKs' deltas, cheaply
+                reasoning = get(delta.data if type(delta) is _View else delta, key)
+                if reasoning and type(reasoning) is str:
+                    state["reasoning"].append(reasoning)
             if state["role"] is None:  # sent once, in the first delta
                 role = getattr(delta, "role", None)
                 if role:
@@ -166,6 +172,8 @@ class ChatStreamHandler(RecordingHandler):
                 "role": state["role"] or "assistant",
                 "content": "".join(state["text"]) or None,
             }
+            if state["reasoning"]:
+                message["reasoning"] = "".join(state["reasoning"])
             calls = [
                 {
                     "id": c["id"],
@@ -186,7 +194,7 @@ class ChatStreamHandler(RecordingHandler):
         response = self._assembled()
         self.call.record(
             chat_response_attributes(response),
-            {GenAIAttributes.OUTPUT_MESSAGES: output_messages(response["choices"])}
+            {GenAIAttributes.OUTPUT_MESSAGES: output_messages_payload(response["choices"])}
             if self.call.capture
             else None,
         )

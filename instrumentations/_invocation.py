@@ -24,8 +24,9 @@ from opentelemetry.metrics import Meter
 from opentelemetry.trace import Span, SpanKind, Tracer
 
 from spanwise.common._content import content_settings
+from spanwise.common._json import loads
 from spanwise.common._safety import report_internal_error
-from spanwise.common._serialize import dumps_wire
+from spanwise.common._serialize import dumps_wire, within
 from spanwise.semconv import (
     OPERATION_BY_SPAN_TYPE,
     GenAIAttributes,
@@ -319,8 +320,12 @@ class Invocation(SpanRun):
 
 
 def _encoded(content: Mapping[str, Any], max_bytes: int) -> dict[str, str]:
-    return {
-        key: dumps_wire(value, max_bytes)
-        for key, value in content.items()
-        if value is not None and value != []
-    }
+    out: dict[str, str] = {}
+    for key, value in content.items():
+        if type(value) is parts.Encoded:
+            text = value.json
+            # A fast path's JSON is recorded as is when it fits; else bounded like the rest.
+            out[key] = text if within(text, max_bytes) else dumps_wire(loads(text), max_bytes)
+        elif value is not None and value != []:
+            out[key] = dumps_wire(value, max_bytes)
+    return out

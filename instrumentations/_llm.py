@@ -39,12 +39,13 @@ _TOKEN_KINDS = (
 class LLMCall(Invocation):
     """One model call's span."""
 
-    __slots__ = ("_metrics", "_nested", "started")
+    __slots__ = ("_first", "_metrics", "_nested", "started")
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._metrics: Metrics | None = None
         self._nested: object | None = None
+        self._first: float | None = None
         self.started = time.monotonic()
 
     @classmethod
@@ -75,14 +76,26 @@ class LLMCall(Invocation):
         super().exit()
 
     def first_chunk(self) -> None:
-        self.span.set_attribute(
-            GenAIAttributes.RESPONSE_TIME_TO_FIRST_CHUNK, time.monotonic() - self.started
-        )
+        """Time to first chunk: kept, and recorded with the response's attributes (one
+        attribute pass at the end instead of a write on the first chunk)."""
+        if self._first is None:
+            self._first = time.monotonic() - self.started
+
+    def record(
+        self, attributes: Mapping[str, Any], content: Mapping[str, Any] | None = None
+    ) -> None:
+        first, self._first = self._first, None
+        if first is not None:
+            attributes = {**attributes, GenAIAttributes.RESPONSE_TIME_TO_FIRST_CHUNK: first}
+        super().record(attributes, content)
 
     def succeed(self) -> None:
         self.end_ok()
 
     def _on_end(self, error: BaseException | None) -> None:
+        if self._first is not None:  # nothing recorded since the first chunk (an error)
+            self.span.set_attribute(GenAIAttributes.RESPONSE_TIME_TO_FIRST_CHUNK, self._first)
+            self._first = None
         if error is not None:
             self._attributes[ErrorAttributes.TYPE] = type(error).__qualname__
         metrics = self._metrics

@@ -21,7 +21,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from spanwise.common._safety import report_internal_error
-from spanwise.model._chat_format import input_messages, output_messages, tool_definitions
+from spanwise.model._chat_format import (
+    input_messages_payload,
+    output_messages_payload,
+    tool_definitions,
+)
 from spanwise.semconv import GenAIAttributes, ServerAttributes, SpanwiseAttributes
 
 from ._chat_completions import chat_request_attributes, chat_response_attributes
@@ -216,14 +220,14 @@ class ChatCompletionsOperation(StainlessOperation):
 
     def request_content(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         return {
-            GenAIAttributes.INPUT_MESSAGES: input_messages(kwargs.get("messages")),
+            GenAIAttributes.INPUT_MESSAGES: input_messages_payload(kwargs.get("messages")),
             GenAIAttributes.TOOL_DEFINITIONS: tool_definitions(kwargs.get("tools")),
         }
 
     def response(self, call: LLMCall, response: Any) -> None:
         call.record(
             chat_response_attributes(response),
-            {GenAIAttributes.OUTPUT_MESSAGES: output_messages(get(response, "choices"))}
+            {GenAIAttributes.OUTPUT_MESSAGES: output_messages_payload(get(response, "choices"))}
             if call.capture
             else None,
         )

@@ -10,15 +10,18 @@ string, ``document_url``, a flat ``file`` chunk and ``thinking`` chunks (reasoni
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from spanwise.common._access import get, items, tool_call_arguments
 from spanwise.semconv import parts
 
 __all__ = [
+    "REASONING_FIELDS",
     "content_parts",
     "input_messages",
+    "input_messages_payload",
     "output_messages",
+    "output_messages_payload",
     "tool_call_part",
     "tool_definitions",
 ]
@@ -113,12 +116,27 @@ def input_messages(messages: Any) -> list[parts.ChatMessage]:
     return out
 
 
+# Where compatible servers put a reasoning model's thinking beside the answer: Groq's
+# reasoning_format="parsed" and OpenRouter in ``reasoning``, DeepSeek and vLLM in
+# ``reasoning_content``.
+REASONING_FIELDS = ("reasoning", "reasoning_content")
+
+
+def _reasoning_parts(message: Any) -> list[parts.Part]:
+    for key in REASONING_FIELDS:
+        text = get(message, key)
+        if isinstance(text, str) and text:
+            return [parts.reasoning(text)]
+    return []
+
+
 def output_messages(choices: Any) -> list[parts.OutputMessage]:
     """Response choices in the parts format, one output message per choice."""
     out: list[parts.OutputMessage] = []
     for choice in items(choices):
         message = get(choice, "message")
-        content = content_parts(get(message, "content"))
+        content = _reasoning_parts(message)
+        content += content_parts(get(message, "content"))
         refusal = get(message, "refusal")
         if refusal:
             content.append(parts.text(str(refusal)))
@@ -133,6 +151,39 @@ def output_messages(choices: Any) -> list[parts.OutputMessage]:
             )
         )
     return out
+
+
+def input_messages_payload(messages: Any) -> parts.Encoded | list[parts.ChatMessage]:
+    """What ``gen_ai.input.messages`` records: ``input_messages(messages)``, or, when
+    every message is a plain ``{"role", "content"[, "name"]}`` dict of text (most calls),
+    the same JSON written directly."""
+    return parts.plain_messages_json(messages, named=True) or input_messages(messages)
+
+
+def output_messages_payload(choices: Any) -> parts.Encoded | list[parts.OutputMessage]:
+    """What ``gen_ai.output.messages`` records: ``output_messages(choices)``, or, when
+    every choice is a text answer (no tool calls, no refusal), the same JSON written
+    directly."""
+    if type(choices) is list and choices:
+        out: list[str] = []
+        for choice in cast("list[Any]", choices):
+            message = get(choice, "message")
+            content = get(message, "content")
+            role = get(message, "role") or "assistant"
+            finish = get(choice, "finish_reason") or "error"
+            if (
+                type(content) is not str
+                or len(content) > parts.FAST_TEXT_MAX
+                or type(role) is not str
+                or type(finish) is not str
+                or get(message, "tool_calls")
+                or get(message, "refusal")
+                or _reasoning_parts(message)
+            ):
+                return output_messages(choices)
+            out.append(parts.text_message_json(role, content, finish_reason=finish))
+        return parts.Encoded.of_list(out)
+    return output_messages(choices)
 
 
 def tool_definitions(tools: Any) -> list[dict[str, Any]]:

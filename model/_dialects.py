@@ -198,6 +198,8 @@ def _openinference(span: Span) -> dict[str, Any]:
     metadata = {k[len(meta_prefix) :]: v for k, v in a.items() if k.startswith(meta_prefix)}
     if M.TRACE_SESSION in metadata:
         out[OI.SESSION_ID] = str(metadata[M.TRACE_SESSION])
+    elif G.CONVERSATION_ID in a:  # LangGraph's thread, a Responses conversation: Phoenix's session
+        out[OI.SESSION_ID] = str(a[G.CONVERSATION_ID])
     if M.TRACE_USER in metadata:
         out[OI.USER_ID] = str(metadata[M.TRACE_USER])
     if metadata:

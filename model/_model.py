@@ -48,9 +48,11 @@ __all__ = [
 PREVIEW_CHARS = 1000
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Span:
-    """One finished (or, in an in-progress trace, recorded) span."""
+    """One finished (or, in an in-progress trace, recorded) span. A span read from the
+    store or the receiver is a ``StoredSpan`` (``_stored``): the same fields, its JSON
+    attributes decoded on first read."""
 
     trace_id: str  # tr-<32 hex>
     span_id: str  # 16 hex
@@ -98,12 +100,30 @@ class Span:
     def get_attribute(self, key: str) -> Any:
         return self.attributes.get(key)
 
+    def __eq__(self, other: object) -> bool:
+        # Field by field, as the dataclass would, but a StoredSpan equals a plain Span.
+        if not isinstance(other, Span):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in _SPAN_FIELDS)
+
+    __hash__ = None  # pyright: ignore[reportAssignmentType]  # mutable, as the dataclass's
+
     def to_dict(self) -> dict[str, Any]:
         return span_to_dict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Span:
         return cls(**span_fields(data))
+
+
+_SPAN_FIELDS: tuple[str, ...] = tuple(Span.__dataclass_fields__)
+
+
+def plain_attributes(span: Span) -> Mapping[str, Any]:
+    """The span's attributes for reading plain (non-JSON) keys: a ``StoredSpan``'s
+    undecoded record attributes, so that nothing is decoded to read a token count."""
+    raw: Mapping[str, Any] | None = getattr(span, "raw_attributes", None)
+    return span.attributes if raw is None else raw
 
 
 @dataclass(slots=True)
@@ -276,6 +296,11 @@ _CACHE_KEYS = (
 def span_token_usage(attributes: Mapping[str, Any]) -> dict[str, int] | None:
     """A span's ``gen_ai.usage.*`` as MLflow's usage dict (``mlflow.chat.tokenUsage``:
     input, output and total tokens, and the cache counts the span has), or None."""
+    if (
+        GenAIAttributes.USAGE_INPUT_TOKENS not in attributes
+        and GenAIAttributes.USAGE_OUTPUT_TOKENS not in attributes
+    ):
+        return None  # most spans: two lookups instead of four
     usage = {
         name: value
         for name, key in (*_USAGE_KEYS, *_CACHE_KEYS)
@@ -294,7 +319,7 @@ def token_usage(spans: Sequence[Span]) -> dict[str, int] | None:
     a span whose ancestor has usage too (a framework span around the provider's call
     counts once)."""
     by_id = {s.span_id: s for s in spans}
-    usages = {s.span_id: span_token_usage(s.attributes) for s in spans}
+    usages = {s.span_id: span_token_usage(plain_attributes(s)) for s in spans}
     total: dict[str, int] = {}
     for span in spans:
         usage = usages[span.span_id]
@@ -323,11 +348,11 @@ def _label(span: Span) -> str:
     parts = [f"{span.name} [{span.span_type}]"]
     duration = span.duration_ms
     parts.append("(open)" if duration is None else f"{duration:.1f} ms")
-    tokens_in = span.attributes.get(GenAIAttributes.USAGE_INPUT_TOKENS)
-    tokens_out = span.attributes.get(GenAIAttributes.USAGE_OUTPUT_TOKENS)
+    tokens_in = span.get_attribute(GenAIAttributes.USAGE_INPUT_TOKENS)
+    tokens_out = span.get_attribute(GenAIAttributes.USAGE_OUTPUT_TOKENS)
     if tokens_in is not None or tokens_out is not None:
         parts.append(f"tokens {tokens_in or 0} in / {tokens_out or 0} out")
-    tool = span.attributes.get(GenAIAttributes.TOOL_NAME)
+    tool = span.get_attribute(GenAIAttributes.TOOL_NAME)
     if tool is not None and tool != span.name:
         parts.append(f"tool={tool}")
     if span.status.status_code is SpanStatusCode.ERROR:

@@ -11,7 +11,6 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from spanwise.common import _json
 from spanwise.common._ids import TRACE_ID_PREFIX
 from spanwise.semconv import (
     SPAN_TYPE_BY_OPERATION,
@@ -20,8 +19,8 @@ from spanwise.semconv import (
     SpanwiseAttributes,
 )
 
-from ._chat_out import chat_request, chat_response
 from ._conventions import canonical_record
+from ._conversation import add_conversation
 from ._model import (
     PREVIEW_CHARS,
     Span,
@@ -38,6 +37,7 @@ from ._model import (
     root_index,
 )
 from ._records import ResourceRecord, ScopeRecord, SpanRecord
+from ._stored import JSON_ATTRIBUTES, StoredSpan, decode_attributes
 
 __all__ = [
     "JSON_ATTRIBUTES",
@@ -49,41 +49,6 @@ __all__ = [
     "trace_info",
 ]
 
-# Attributes whose values are JSON documents; the model holds them decoded.
-JSON_ATTRIBUTES = frozenset(
-    {
-        SpanwiseAttributes.SPAN_INPUTS,
-        SpanwiseAttributes.SPAN_OUTPUTS,
-        GenAIAttributes.TOOL_CALL_ARGUMENTS,
-        GenAIAttributes.TOOL_CALL_RESULT,
-        GenAIAttributes.INPUT_MESSAGES,
-        GenAIAttributes.OUTPUT_MESSAGES,
-        GenAIAttributes.SYSTEM_INSTRUCTIONS,
-        GenAIAttributes.TOOL_DEFINITIONS,
-        GenAIAttributes.RETRIEVAL_DOCUMENTS,
-    }
-)
-
-
-def _loads(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        return _json.loads(value)
-    except ValueError:
-        return value  # not JSON after all (another tool's plain string): keep it
-
-
-def decode_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
-    """OTel attribute values as plain Python: tuples as lists, JSON documents decoded."""
-    out = dict(attributes or {})
-    for key, value in out.items():
-        if key in JSON_ATTRIBUTES:
-            out[key] = _loads(value)
-        elif isinstance(value, tuple):
-            out[key] = list(value)  # pyright: ignore[reportUnknownArgumentType]
-    return out
-
 
 def span_type_of(attributes: Mapping[str, Any]) -> str:
     """The span type from attributes (decoded or raw: both keys hold plain strings)."""
@@ -94,23 +59,6 @@ def span_type_of(attributes: Mapping[str, Any]) -> str:
     if isinstance(operation, str):
         return SPAN_TYPE_BY_OPERATION.get(operation, SpanType.UNKNOWN.value)
     return SpanType.UNKNOWN.value
-
-
-def _inputs_outputs(attributes: dict[str, Any]) -> tuple[Any, Any]:
-    """The span's inputs and outputs; spanwise's own keys are lifted out of the
-    attributes (the model holds them once, as ``inputs``/``outputs``). A model call's
-    are its messages as MLflow shows them (Chat Completions request and response)."""
-    inputs = attributes.pop(SpanwiseAttributes.SPAN_INPUTS, None)
-    if inputs is None:
-        inputs = attributes.get(GenAIAttributes.TOOL_CALL_ARGUMENTS)
-    if inputs is None:
-        inputs = chat_request(attributes)
-    outputs = attributes.pop(SpanwiseAttributes.SPAN_OUTPUTS, None)
-    if outputs is None:
-        outputs = attributes.get(GenAIAttributes.TOOL_CALL_RESULT)
-    if outputs is None:
-        outputs = chat_response(attributes)
-    return inputs, outputs
 
 
 # SpanStatus is frozen: the message-less ones are shared (an Enum lookup per span adds up).
@@ -126,37 +74,39 @@ def _status(code: str, message: str) -> SpanStatus:
 
 
 def span_from_record(record: SpanRecord) -> Span:
-    """A stored (or just recorded) span as a model ``Span``: JSON attributes decoded,
-    inputs and outputs lifted out, the span type resolved."""
-    attributes = decode_attributes(record["attributes"])
-    inputs, outputs = _inputs_outputs(attributes)
-    return Span(
-        trace_id=TRACE_ID_PREFIX + record["trace_id"],
-        span_id=record["span_id"],
-        parent_id=record["parent_id"],
-        name=record["name"],
-        start_time_ns=record["start"],
-        end_time_ns=record["end"],
-        status=_status(record["status"], record["message"]),
-        span_type=span_type_of(attributes),
-        inputs=inputs,
-        outputs=outputs,
-        attributes=attributes,
-        events=[
+    """A stored (or just recorded) span as a model ``Span``, the span type resolved; its
+    JSON attributes are decoded and its inputs and outputs lifted out when first read
+    (a ``StoredSpan``)."""
+    attributes = record["attributes"]
+    events, links = record["events"], record.get("links")
+    get = record.get
+    return StoredSpan.make(
+        attributes,
+        TRACE_ID_PREFIX + record["trace_id"],
+        record["span_id"],
+        record["parent_id"],
+        record["name"],
+        record["start"],
+        record["end"],
+        _status(record["status"], record["message"]),
+        span_type_of(attributes),
+        [
             SpanEvent(
                 e["name"],
                 e["time"],
                 decode_attributes(e["attributes"]),
                 e.get("dropped_attributes_count", 0),
             )
-            for e in record["events"]
-        ],
-        remote_parent=record["remote_parent"],
+            for e in events
+        ]
+        if events
+        else [],
+        record["remote_parent"],
         # Records written before these were kept have none: OTLP's defaults.
-        kind=record.get("kind", "UNSPECIFIED"),
-        trace_state=record.get("trace_state", ""),
-        flags=record.get("flags", 0),
-        links=[
+        get("kind", "UNSPECIFIED"),
+        get("trace_state", ""),
+        get("flags", 0),
+        [
             SpanLink(
                 link["trace_id"],
                 link["span_id"],
@@ -165,34 +115,54 @@ def span_from_record(record: SpanRecord) -> Span:
                 link["dropped_attributes_count"],
                 link["flags"],
             )
-            for link in record.get("links", ())
-        ],
-        dropped_attributes_count=record.get("dropped_attributes_count", 0),
-        dropped_events_count=record.get("dropped_events_count", 0),
-        dropped_links_count=record.get("dropped_links_count", 0),
-        resource=_resource(record.get("resource")),
-        scope=_scope(record.get("scope")),
+            for link in links
+        ]
+        if links
+        else [],
+        (
+            get("dropped_attributes_count", 0),
+            get("dropped_events_count", 0),
+            get("dropped_links_count", 0),
+        ),
+        _resource(get("resource")),
+        _scope(get("scope")),
     )
+
+
+# The records of one request or one read share their resource (scope) object: the last
+# one's model object is reused (frozen; it holds the record, so its id is not reused).
+_last_resource: list[tuple[ResourceRecord, SpanResource]] = []
+_last_scope: list[tuple[ScopeRecord, SpanScope]] = []
 
 
 def _resource(record: ResourceRecord | None) -> SpanResource | None:
     if record is None:
         return None
-    return SpanResource(
+    last = _last_resource[-1] if _last_resource else None
+    if last is not None and last[0] is record:
+        return last[1]
+    made = SpanResource(
         dict(record["attributes"]), record["dropped_attributes_count"], record["schema_url"]
     )
+    _last_resource[:] = [(record, made)]
+    return made
 
 
 def _scope(record: ScopeRecord | None) -> SpanScope | None:
     if record is None:
         return None
-    return SpanScope(
+    last = _last_scope[-1] if _last_scope else None
+    if last is not None and last[0] is record:
+        return last[1]
+    made = SpanScope(
         record["name"],
         record["version"],
         dict(record["attributes"]),
         record["dropped_attributes_count"],
         record["schema_url"],
     )
+    _last_scope[:] = [(record, made)]
+    return made
 
 
 def _suffix_siblings(spans: Sequence[Span]) -> list[Span]:
@@ -216,6 +186,9 @@ def _suffix_siblings(spans: Sequence[Span]) -> list[Span]:
         if new_name is None:
             out.append(span)
         else:
+            if isinstance(span, StoredSpan):
+                out.append(span.renamed(new_name))
+                continue
             copy = Span(**{f: getattr(span, f) for f in Span.__slots__})  # pyright: ignore[reportGeneralTypeIssues]
             copy.name = new_name
             out.append(copy)
@@ -282,6 +255,7 @@ def trace_info(root: SpanRecord) -> TraceInfo:
     attrs = root["attributes"]
     client_request_id = attrs.get(SpanwiseAttributes.TRACE_CLIENT_REQUEST_ID)
     metadata, tags = _trace_keys(attrs)
+    add_conversation(metadata, root, ())  # the root's conversation (see _conversation)
     return TraceInfo(
         trace_id=TRACE_ID_PREFIX + root["trace_id"],
         request_time=start // 1_000_000,
@@ -309,4 +283,6 @@ def build_trace(records: Iterable[SpanRecord]) -> Trace:
     if root is None:
         raise ValueError("A trace needs at least one span")
     spans = [span_from_record(r) for r in ordered]
-    return Trace(trace_info(root), TraceData(_suffix_siblings(spans)))
+    info = trace_info(root)
+    add_conversation(info.trace_metadata, root, ordered)  # else a span's (see _conversation)
+    return Trace(info, TraceData(_suffix_siblings(spans)))

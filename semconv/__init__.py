@@ -12,7 +12,7 @@ from __future__ import annotations
 from . import _parts as parts
 from ._foreign import GenAIDeprecated, MLflowAttributes, OpenInference, Traceloop
 from ._gen_ai import SCHEMA_URL, GenAIAttributes, GenAIMetrics, OperationName, ProviderName
-from ._otel import ErrorAttributes, ExceptionAttributes, ServerAttributes
+from ._otel import ErrorAttributes, ExceptionAttributes, ServerAttributes, UserAttributes
 from ._span_type import OPERATION_BY_SPAN_TYPE, SPAN_TYPE_BY_OPERATION, SpanType
 from ._spanwise import FrameworkAttributes, SpanwiseAttributes, SpanwiseEvents
 
@@ -35,5 +35,6 @@ __all__ = [
     "SpanwiseAttributes",
     "SpanwiseEvents",
     "Traceloop",
+    "UserAttributes",
     "parts",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["ErrorAttributes", "ExceptionAttributes", "ServerAttributes"]
+__all__ = ["ErrorAttributes", "ExceptionAttributes", "ServerAttributes", "UserAttributes"]
 
 
 class ErrorAttributes:
@@ -23,3 +23,9 @@ class ExceptionAttributes:
 class ServerAttributes:
     ADDRESS: Final = "server.address"
     PORT: Final = "server.port"
+
+
+class UserAttributes:
+    """The general conventions' user attributes (the end user a request is made for)."""
+
+    ID: Final = "user.id"

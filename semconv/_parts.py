@@ -8,11 +8,15 @@ place a part's keys are spelled, and every library's converter builds parts with
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from collections.abc import Callable
+from json.encoder import encode_basestring as _quote
+from typing import Any, Literal, TypedDict, cast
 
 __all__ = [
+    "FAST_TEXT_MAX",
     "BlobPart",
     "ChatMessage",
+    "Encoded",
     "FilePart",
     "GenericPart",
     "OutputMessage",
@@ -28,9 +32,12 @@ __all__ = [
     "file",
     "generic",
     "output_message",
+    "plain_messages_json",
     "reasoning",
     "retrieval_document",
     "text",
+    "text_message_json",
+    "text_of_string",
     "tool_call",
     "tool_call_response",
     "tool_definition",
@@ -225,3 +232,73 @@ def retrieval_document(
     if content is not None:
         document["content"] = content
     return document
+
+
+# -- the common case, encoded directly ----------------------------------------------------
+
+
+# Longer texts take the parts path, whose encoder can cut them to the size limit.
+FAST_TEXT_MAX = 8192
+
+
+class Encoded:
+    """A payload already in JSON: a fast path's, for messages that are one text each.
+    Recording it skips building the parts and encoding them (most calls send and get
+    plain text; this is what content capture costs on the calling thread)."""
+
+    __slots__ = ("json",)
+
+    def __init__(self, json: str) -> None:
+        self.json = json
+
+    def __repr__(self) -> str:
+        return f"Encoded({self.json!r})"
+
+    @classmethod
+    def of_list(cls, items: list[str]) -> Encoded:
+        """The JSON list of already encoded items."""
+        return cls("[" + ",".join(items) + "]")
+
+
+def text_message_json(
+    role: str, content: str, name: str | None = None, finish_reason: str | None = None
+) -> str:
+    """``chat_message`` (with ``name``) or ``output_message`` (with ``finish_reason``) of
+    one text part, as the compact JSON the encoder writes for them, keys in their order."""
+    out = '{"role":' + _quote(role) + ',"parts":[{"type":"text","content":' + _quote(content) + "}]"
+    if name is not None:
+        out += ',"name":' + _quote(name)
+    if finish_reason is not None:
+        out += ',"finish_reason":' + _quote(finish_reason)
+    return out + "}"
+
+
+def text_of_string(content: Any) -> str | None:
+    """``content`` when it is a string short enough for the direct JSON path."""
+    return content if type(content) is str and len(content) <= FAST_TEXT_MAX else None
+
+
+def plain_messages_json(
+    messages: Any, text_of: Callable[[Any], str | None] = text_of_string, *, named: bool = False
+) -> Encoded | None:
+    """Input messages as JSON when each is a dict of a role and a content that is one
+    text (``text_of`` says which text, or None), plus a ``name`` if ``named``; None
+    when any message is something else (then the parts path records them)."""
+    if type(messages) is not list or not messages:
+        return None
+    out: list[str] = []
+    for message in cast("list[Any]", messages):
+        if type(message) is not dict:
+            return None
+        fields = cast("dict[str, Any]", message)
+        name = fields.get("name") if named else None
+        if len(fields) != (2 if name is None else 3):
+            return None
+        role = fields.get("role")
+        text = text_of(fields.get("content"))
+        if type(role) is not str or not role or role == "tool" or text is None:
+            return None
+        if name is not None and type(name) is not str:
+            return None
+        out.append(text_message_json(role, text, name=name))
+    return Encoded.of_list(out)

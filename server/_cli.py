@@ -2,9 +2,9 @@
 
     spanwise server [--host H] [--http-port P] [--grpc-port P] [--token T]
     spanwise ui [--host H] [--port P] [--token T]
-    spanwise traces list [--filter F] [--max-results N] [--order-by X]
+    spanwise traces list [--filter F] [--conversation ID] [--max-results N] [--order-by X]
     spanwise traces show TRACE_ID
-    spanwise traces export [--filter F] [--max-results N] [--output FILE]
+    spanwise traces export [--filter F] [--conversation ID] [--max-results N] [--output FILE]
 
 Every command reads the store at ``--tracking-uri`` (default: ``SPANWISE_TRACKING_URI``,
 else ``./spanwise.db``); ``traces`` commands only read: a missing store is an error, never
@@ -185,9 +185,18 @@ def _search_ids(store: SqlTraceStore, args: argparse.Namespace) -> list[str]:
     from spanwise.store._filter import parse_filter, parse_order_by
 
     # Both were checked by the parser (_filter_arg, _order_arg).
-    comparisons = parse_filter(args.filter)
+    comparisons = parse_filter(_conversation_filter(args.filter, args.conversation))
     order = parse_order_by(args.order_by)
     return store.search_ids(comparisons, order, args.max_results)
+
+
+def _conversation_filter(filter_string: str | None, conversation: str | None) -> str | None:
+    """``filter_string`` narrowed to one conversation (``--conversation``)."""
+    if conversation is None:
+        return filter_string
+    quoted = conversation.replace("\\", "\\\\").replace("'", "\\'")
+    parts = [filter_string] if filter_string and filter_string.strip() else []
+    return " AND ".join([*parts, f"conversation.id = '{quoted}'"])
 
 
 def _list(args: argparse.Namespace, out: TextIO) -> int:
@@ -224,6 +233,7 @@ def _list(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _show(args: argparse.Namespace, out: TextIO) -> int:
+    from spanwise.model._conversation import CONVERSATION_KEY
     from spanwise.model._model import render_tree
 
     trace_id = args.trace_id  # checked by the parser (_trace_id_arg)
@@ -234,7 +244,11 @@ def _show(args: argparse.Namespace, out: TextIO) -> int:
         store.close()
     if trace is None:
         raise CommandError(f"no trace {trace_id} in the store")
-    out.write(render_tree(trace) + "\n")
+    head, _, rest = render_tree(trace).partition("\n")
+    conversation = trace.info.trace_metadata.get(CONVERSATION_KEY)
+    if conversation is not None:  # under the trace's line, as its tags are
+        head += f"\nconversation: {conversation}"
+    out.write(f"{head}\n{rest}".rstrip("\n") + "\n")
     return 0
 
 
@@ -419,6 +433,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     search.add_argument(
         "--order-by", type=_order_arg, action="append", help="e.g. 'timestamp_ms DESC'"
+    )
+    search.add_argument(
+        "--conversation",
+        metavar="ID",
+        help="only the turns of this conversation (session): conversation.id = 'ID'",
     )
     list_ = actions.add_parser("list", parents=[common, search], help="list traces")
     list_.add_argument("--max-results", type=_max_results_arg, default=50)

@@ -9,8 +9,10 @@
 and booleans compare as their JSON text: ``12``, ``true``) (keys may be back-quoted),
 and from OTLP ``resource.<key>`` (a trace with a span from a matching
 resource: ``resource.`service.name` = 'checkout'``), ``scope.name`` and ``span.kind``
-(``SERVER``, ``server`` or ``SPAN_KIND_SERVER``). A malformed filter raises
-``ValueError`` naming what and where.
+(``SERVER``, ``server`` or ``SPAN_KIND_SERVER``), and ``conversation.id``: the trace's
+conversation, MLflow's session (the same as ``metadata.`mlflow.trace.session```; see
+``spanwise.model._conversation``). A malformed filter raises ``ValueError`` naming what
+and where.
 
 Bounds, so that any filter that parses also runs on SQLite and PostgreSQL: at most
 ``MAX_COMPARISONS`` comparisons (SQLite refuses expressions nested ~1000 deep: an AND
@@ -27,6 +29,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, cast
+
+from spanwise.model._conversation import CONVERSATION_KEY
 
 if TYPE_CHECKING:
     from typing import SupportsIndex
@@ -99,6 +103,8 @@ _KEYED: dict[str, Field] = {
 _SPAN_ATTRIBUTE = ("span.attributes.", "span.attribute.")
 # MLflow keeps a trace's name in this tag; spanwise's trace name is its root span's.
 _TRACE_NAME_TAG = "mlflow.traceName"
+# The trace's conversation (gen_ai.conversation.id), kept as MLflow's session metadata.
+_CONVERSATION = "conversation.id"
 _SPAN: dict[str, Field] = {
     "span.name": "span.name",
     "span.type": "span.type",
@@ -114,7 +120,8 @@ _STATES = ("OK", "ERROR", "IN_PROGRESS")
 _VALID = (
     "status, name, timestamp_ms, execution_time_ms, tags.<key>, metadata.<key> "
     "(request_metadata.<key>), "
-    "span.name, span.type, span.kind, span.attributes.<key>, resource.<key>, scope.name"
+    "span.name, span.type, span.kind, span.attributes.<key>, resource.<key>, scope.name, "
+    "conversation.id"
 )
 
 _TOKEN = re.compile(
@@ -240,6 +247,8 @@ class _Parser:
             return _ATTRIBUTES[lower], None
         if lower in _SPAN:
             return _SPAN[lower], None
+        if lower in (_CONVERSATION, "trace." + _CONVERSATION):
+            return "metadata", CONVERSATION_KEY
         for prefix in _SPAN_ATTRIBUTE:
             if lower.startswith(prefix):
                 key = self.key(raw[len(prefix) :], prefix, token)

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from spanwise.model._conversation import CONVERSATION_KEY, trace_conversation
 from spanwise.model._records import SpanRecord
 from spanwise.semconv import SpanwiseAttributes
 
@@ -133,6 +134,7 @@ def prepare_batch(by_trace: dict[str, dict[str, SpanRecord]], known: set[str]) -
         tags: Rows = []
         meta: Rows = []
         summary = summary_rows(best[1], len(members), tags, meta)
+        meta += _conversation_rows(trace_id, best[1], members, meta)
         links = {(row[_RESOURCE] or "", row[_SCOPE] or ""): None for row in rows}
         batch[hex_id] = TraceBatch(members, rows, summary, tags, meta, links)
     return batch
@@ -165,6 +167,7 @@ def write_batch(conn: Connection, batch: Batch) -> Written:
     meta_rows: Rows = []
     source_rows: dict[tuple[str, str, str], None] = {}
     pending: list[tuple[str, dict[str, SpanRecord], int, str | None]] = []
+    conversations: Rows = []  # stored traces' conversations, kept where they have one
     for hex_id, prepared in batch.items():
         trace_id = f"tr-{hex_id}"
         if trace_id not in stored:
@@ -174,6 +177,7 @@ def write_batch(conn: Connection, batch: Batch) -> Written:
             meta_rows += prepared.meta
         else:
             added = _join_stored(sql, trace_id, prepared, span_rows)
+            conversations += [r for r in prepared.meta if r["key"] == CONVERSATION_KEY]
             pending.append((trace_id, prepared.members, added, stored[trace_id]))
         for resource_id, scope_id in prepared.sources:
             source_rows[(trace_id, resource_id, scope_id)] = None
@@ -187,6 +191,7 @@ def write_batch(conn: Connection, batch: Batch) -> Written:
         _update_summary(sql, trace_id, members, added, root_id, tag_rows, meta_rows)
     bulk_insert(conn, s.tags, tag_rows)
     bulk_insert(conn, s.trace_metadata, meta_rows)
+    insert_ignoring(conn, s.trace_metadata, conversations)
     insert_ignoring(
         conn,
         s.trace_sources,
@@ -286,6 +291,7 @@ def _update_summary(
         root = json.loads(content)
     assert root is not None
     (count,) = sql.run("SELECT span_count FROM traces WHERE trace_id = ?", [trace_id])[0]
+    first_meta = len(meta_rows)
     row = summary_rows(root, int(count) + added, tag_rows, meta_rows)
     columns = [c for c in row if c != "trace_id"]
     sql.run(
@@ -293,7 +299,27 @@ def _update_summary(
         [*(row[c] for c in columns), trace_id],
     )
     sql.run("DELETE FROM trace_tags WHERE trace_id = ?", [trace_id])
-    sql.run("DELETE FROM trace_metadata WHERE trace_id = ?", [trace_id])
+    # A conversation read off another span stays, unless the new root names one.
+    if any(r["key"] == CONVERSATION_KEY for r in meta_rows[first_meta:]):
+        sql.run("DELETE FROM trace_metadata WHERE trace_id = ?", [trace_id])
+    else:
+        sql.run(
+            "DELETE FROM trace_metadata WHERE trace_id = ? AND key <> ?",
+            [trace_id, CONVERSATION_KEY],
+        )
+
+
+def _conversation_rows(
+    trace_id: str, root: SpanRecord, members: dict[str, SpanRecord], meta: Rows
+) -> Rows:
+    """The trace's conversation as a metadata row, when a span other than its root
+    names it (see spanwise.model._conversation); none when ``meta`` has it already."""
+    if any(r["key"] == CONVERSATION_KEY for r in meta):
+        return []
+    found = trace_conversation(root, members.values())
+    if found is None:
+        return []
+    return [{"trace_id": trace_id, "key": CONVERSATION_KEY, "value": found[: s.SEARCH_VALUE_CHARS]}]
 
 
 def update_tags(conn: Connection, trace_id: str, changes: Mapping[str, str | None]) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from spanwise.model._basics import SpanResource, SpanScope
+from spanwise.model._conversation import CONVERSATION_KEY
 from spanwise.model._model import Span, Trace
 from spanwise.semconv import GenAIAttributes
 
@@ -64,6 +65,8 @@ def row(trace: Trace) -> dict[str, Any]:
         "span_count": len(trace.data.spans),
         "request_preview": info.request_preview,
         "response_preview": info.response_preview,
+        # The conversation (session) this trace is a turn of: the page filters by it.
+        "conversation": info.trace_metadata.get(CONVERSATION_KEY),
     }
 
 

@@ -34,7 +34,9 @@ __all__ = [
     "content_parts",
     "finish_reason",
     "input_messages",
+    "input_messages_payload",
     "output_message",
+    "output_messages_payload",
     "provider_name",
     "request_attributes",
     "response_attributes",
@@ -149,6 +151,12 @@ def input_messages(messages: Any) -> list[parts.ChatMessage]:
     return out
 
 
+def input_messages_payload(messages: Any) -> parts.Encoded | list[parts.ChatMessage]:
+    """What ``gen_ai.input.messages`` records: ``input_messages``, or the same JSON
+    written directly when every message's content is a string."""
+    return parts.plain_messages_json(messages) or input_messages(messages)
+
+
 def system_instructions(system: Any) -> list[parts.Part] | None:
     """``system``: a string or a list of text blocks."""
     if system is None:
@@ -224,6 +232,27 @@ def response_attributes(message: Any) -> dict[str, Any]:
         attrs[G.RESPONSE_FINISH_REASONS] = [str(stop_reason)]
     attrs.update(usage_attributes(get(message, "usage")))
     return attrs
+
+
+def output_messages_payload(message: Any) -> parts.Encoded | list[parts.OutputMessage]:
+    """What ``gen_ai.output.messages`` records: ``[output_message(message)]``, or the
+    same JSON written directly when the answer is one text block."""
+    blocks = get(message, "content")
+    if type(blocks) is list and len(cast("list[Any]", blocks)) == 1:
+        block: Any = cast("list[Any]", blocks)[0]
+        text = get(block, "text")
+        role = get(message, "role") or "assistant"
+        if (
+            get(block, "type") == "text"
+            and type(text) is str
+            and len(text) <= parts.FAST_TEXT_MAX
+            and type(role) is str
+        ):
+            reason = finish_reason(get(message, "stop_reason"))
+            return parts.Encoded.of_list(
+                [parts.text_message_json(role, text, finish_reason=reason)]
+            )
+    return [output_message(message)]
 
 
 def output_message(message: Any) -> parts.OutputMessage:

@@ -44,14 +44,14 @@ class _Messages(StainlessOperation):
     def request_content(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         return {
             GenAIAttributes.SYSTEM_INSTRUCTIONS: x.system_instructions(kwargs.get("system")),
-            GenAIAttributes.INPUT_MESSAGES: x.input_messages(kwargs.get("messages")),
+            GenAIAttributes.INPUT_MESSAGES: x.input_messages_payload(kwargs.get("messages")),
             GenAIAttributes.TOOL_DEFINITIONS: x.tool_definitions(kwargs.get("tools")),
         }
 
     def response(self, call: LLMCall, response: Any) -> None:
         call.record(
             x.response_attributes(response),
-            {GenAIAttributes.OUTPUT_MESSAGES: [x.output_message(response)]}
+            {GenAIAttributes.OUTPUT_MESSAGES: x.output_messages_payload(response)}
             if call.capture
             else None,
         )

@@ -114,7 +114,7 @@ class MessageStreamHandler(RecordingHandler):
         received = get(message, "content") or get(message, "stop_reason") is not None
         self.call.record(
             x.response_attributes(message),
-            {GenAIAttributes.OUTPUT_MESSAGES: [x.output_message(message)]}
+            {GenAIAttributes.OUTPUT_MESSAGES: x.output_messages_payload(message)}
             if self.call.capture and received
             else None,
         )

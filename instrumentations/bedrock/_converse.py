@@ -26,7 +26,9 @@ __all__ = [
     "content_parts",
     "finish_reason",
     "input_messages",
+    "input_messages_payload",
     "output_message",
+    "output_messages_payload",
     "request_attributes",
     "response_attributes",
     "system_instructions",
@@ -174,6 +176,23 @@ def input_messages(messages: Any) -> list[parts.ChatMessage]:
     return out
 
 
+def _only_text(content: Any) -> str | None:
+    """The text of content that is one text block and nothing else (most turns)."""
+    if type(content) is list and len(cast("list[Any]", content)) == 1:
+        block: Any = cast("list[Any]", content)[0]
+        if type(block) is dict and len(cast("dict[str, Any]", block)) == 1:
+            text = cast("dict[str, Any]", block).get("text")
+            if type(text) is str and len(text) <= parts.FAST_TEXT_MAX:
+                return text
+    return None
+
+
+def input_messages_payload(messages: Any) -> parts.Encoded | list[parts.ChatMessage]:
+    """What ``gen_ai.input.messages`` records: ``input_messages``, or the same JSON
+    written directly when every message is one text block."""
+    return parts.plain_messages_json(messages, _only_text) or input_messages(messages)
+
+
 def system_instructions(system: Any) -> list[parts.Part]:
     """``system``: a list of text (and cache point, guard content) blocks."""
     return content_parts(system) if system else []
@@ -254,6 +273,18 @@ def response_attributes(response: Any) -> dict[str, Any]:
         attrs[G.RESPONSE_FINISH_REASONS] = [str(stop_reason)]
     attrs.update(usage_attributes(get(response, "usage")))
     return attrs
+
+
+def output_messages_payload(response: Any) -> parts.Encoded | list[parts.OutputMessage]:
+    """What ``gen_ai.output.messages`` records: ``[output_message(response)]``, or the
+    same JSON written directly when the answer is one text block."""
+    message = get(get(response, "output"), "message")
+    text = _only_text(get(message, "content"))
+    role = get(message, "role") or "assistant"
+    if text is not None and type(role) is str:
+        reason = finish_reason(get(response, "stopReason"))
+        return parts.Encoded.of_list([parts.text_message_json(role, text, finish_reason=reason)])
+    return [output_message(response)]
 
 
 def output_message(response: Any) -> parts.OutputMessage:

@@ -147,14 +147,14 @@ class _Converse(_Operation):
     def content(self, params: Mapping[str, Any], state: Any) -> dict[str, Any]:
         return {
             G.SYSTEM_INSTRUCTIONS: converse.system_instructions(params.get("system")),
-            G.INPUT_MESSAGES: converse.input_messages(params.get("messages")),
+            G.INPUT_MESSAGES: converse.input_messages_payload(params.get("messages")),
             G.TOOL_DEFINITIONS: converse.tool_definitions(params.get("toolConfig")),
         }
 
     def respond(self, run: BedrockCall, result: Any) -> bool:
         run.record(
             converse.response_attributes(result),
-            {G.OUTPUT_MESSAGES: [converse.output_message(result)]} if run.capture else None,
+            {G.OUTPUT_MESSAGES: converse.output_messages_payload(result)} if run.capture else None,
         )
         return False
 

@@ -106,7 +106,9 @@ class ConverseStreamHandler(EventHandler):
             return
         self.call.record(
             converse.response_attributes(response),
-            {G.OUTPUT_MESSAGES: [converse.output_message(response)]} if self.call.capture else None,
+            {G.OUTPUT_MESSAGES: converse.output_messages_payload(response)}
+            if self.call.capture
+            else None,
         )
 
 

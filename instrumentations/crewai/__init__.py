@@ -31,6 +31,16 @@ crewai 1.15 and later:
 * each agent's turn at a task (``Agent.execute_task`` / ``aexecute_task``) as
   ``invoke_agent {role}``: ``gen_ai.agent.name`` is the role, ``gen_ai.agent.description``
   the goal, ``gen_ai.agent.id`` the agent's id, with the agent's model and provider;
+* an agent's run without a crew (``Agent.kickoff``, ``kickoff_async``; ``kickoff`` inside a
+  running loop hands over to ``kickoff_async``: one span) as the same ``invoke_agent
+  {role}``, with the messages as inputs and the answer as output; its model calls and
+  tools nest under it (CrewAI's AgentExecutor, itself a Flow, folds away);
+* a Flow's run (``Flow.kickoff``, ``kickoff_async``, ``akickoff``) as ``invoke_workflow
+  {flow}`` (the flow's ``name``, else its class's) with the kickoff inputs and the final
+  output, and each ``@start``/``@listen``/``@router`` method as a CHAIN span
+  ``{flow}.{method}`` with the arguments it was passed and its result (a step of the
+  workflow, as LlamaIndex's workflow steps are; a crew's TASK is a described task an
+  agent works at); crews and agents a method runs nest under it;
 * each tool call (``BaseTool.run``/``arun``, ``@tool`` functions, and the ReAct loop's
   ``CrewStructuredTool.invoke``) as ``execute_tool {name}`` with arguments and result;
 * each model call of every CrewAI LLM (the native OpenAI, Anthropic, Gemini, Azure and
@@ -44,10 +54,11 @@ crewai 1.15 and later:
   instrumentors underneath pass through: one model span per call. A tool CrewAI runs
   *inside* a model call (``available_functions``) is part of that model span.
 
-Steps nest as CrewAI runs them (workflow > task > agent > model and tools), under the
-caller's span (``@spanwise.trace``), across ``kickoff_async``'s and ``execute_async``'s
-threads. CrewAI's own errors pass through unchanged (the spans record them); a spanwise
-fault is logged once and never reaches the crew. No API key enters a span.
+Steps nest as CrewAI runs them (flow > method > crew > task > agent > model and tools),
+under the caller's span (``@spanwise.trace``), across ``kickoff_async``'s,
+``execute_async``'s and a flow's sync methods' threads. CrewAI's own errors pass through
+unchanged (the spans record them); a spanwise fault is logged once and never reaches the
+crew. No API key enters a span.
 
 CrewAI's own telemetry
 ----------------------

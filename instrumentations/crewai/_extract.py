@@ -11,6 +11,7 @@ reason, response id). No span, no patching.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -33,11 +34,15 @@ __all__ = [
     "agent_identity",
     "agent_inputs",
     "crew_name",
+    "flow_name",
+    "in_event_loop",
+    "internal_flow",
     "llm_request",
     "llm_request_content",
     "llm_response_attributes",
     "llm_response_content",
     "llm_usage_attributes",
+    "method_output",
     "named_arguments",
     "plain",
     "task_inputs",
@@ -103,6 +108,34 @@ def plain(value: Any) -> Any:
 
 def crew_name(crew: Any) -> str:
     return str(get(crew, "name") or "crew")
+
+
+def flow_name(flow: Any) -> str:
+    """A flow's ``name`` where it has one, else its class's name."""
+    name = getattr(flow, "name", None)
+    return name if isinstance(name, str) and name else type(flow).__name__
+
+
+def internal_flow(flow: Any) -> bool:
+    """CrewAI's own flows (the AgentExecutor an agent's kickoff runs is one): its
+    internals, not the user's workflow."""
+    return type(flow).__module__.split(".")[0] == "crewai"
+
+
+def method_output(result: Any) -> Any:
+    """``Flow._execute_method`` returns ``(the method's result, its event id)``."""
+    if isinstance(result, tuple):
+        return cast("tuple[Any, ...]", result)[0] if result else None
+    return result
+
+
+def in_event_loop() -> bool:
+    """Whether a loop runs here (``Agent.kickoff`` then returns ``kickoff_async()``)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def agent_identity(agent: Any) -> tuple[str, str | None, str | None]:

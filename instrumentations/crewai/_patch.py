@@ -18,7 +18,16 @@ from spanwise.semconv import GenAIAttributes as G
 from spanwise.semconv import SpanType
 from spanwise.semconv import SpanwiseAttributes as S
 
-from .._invocation import AGENT, TOOL, WORKFLOW, Invocation, Kind, Settings, agent_attributes
+from .._invocation import (
+    AGENT,
+    CHAIN,
+    TOOL,
+    WORKFLOW,
+    Invocation,
+    Kind,
+    Settings,
+    agent_attributes,
+)
 from .._invocation import tool_attributes as base_tool_attributes
 from .._wrappers import Target
 from . import _extract as x
@@ -107,6 +116,78 @@ class _AgentTask(_Step):
         )
 
 
+class _AgentKickoff(_Step):
+    """``Agent.kickoff`` / ``kickoff_async``, an agent's run without a crew:
+    ``invoke_agent {role}``, its model calls and tools under it."""
+
+    site = "crewai agent kickoff"
+
+    def __init__(self, is_async: bool) -> None:
+        self.is_async = is_async
+
+    def describe(
+        self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Described | None:
+        if not self.is_async and x.in_event_loop():
+            return None  # it hands the run to kickoff_async, whose span that is
+        messages = x.named_arguments(("messages",), args, kwargs).get("messages")
+        role, agent_id, goal = x.agent_identity(instance)
+        attributes = agent_attributes(role, agent_id, goal)
+        attributes.update(x.agent_model(instance))
+        return (
+            AGENT.span_name(role),
+            attributes,
+            lambda: {S.SPAN_INPUTS: {"messages": x.plain(messages)}},
+        )
+
+
+class _FlowKickoff(_Step):
+    """``Flow.kickoff_async``, which ``kickoff`` (on a loop of its own) and ``akickoff``
+    run: ``invoke_workflow {flow}``."""
+
+    site = "crewai flow"
+
+    def describe(
+        self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Described | None:
+        if x.internal_flow(instance):
+            return None
+        name = x.flow_name(instance)
+        inputs = x.named_arguments(("inputs",), args, kwargs).get("inputs")
+        return (
+            WORKFLOW.span_name(name),
+            WORKFLOW.attributes(name),
+            lambda: {S.SPAN_INPUTS: x.plain(dict(inputs or {}))},
+        )
+
+
+class _FlowMethod(_Step):
+    """``Flow._execute_method``, which runs each ``@start``/``@listen``/``@router`` method:
+    a CHAIN span ``{flow}.{method}`` (a step of the workflow, as LlamaIndex's workflow
+    steps; a crew's TASK is a described task an agent works at, which a method is not)."""
+
+    site = "crewai flow method"
+
+    def describe(
+        self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Described | None:
+        if x.internal_flow(instance):
+            return None
+        method, passed = (args[0] if args else kwargs.get("method_name")), args[2:]
+        return (
+            f"{x.flow_name(instance)}.{method}",
+            CHAIN.attributes(),
+            lambda: {S.SPAN_INPUTS: x.plain({"args": list(passed)} if passed else {})},
+        )
+
+    def finish(
+        self, run: Invocation, result: Any, kwargs: dict[str, Any], *, is_async: bool
+    ) -> Any:
+        # ``(method's result, finished event id)``: the result is the step's output.
+        super().finish(run, x.method_output(result), kwargs, is_async=is_async)
+        return result
+
+
 class _Task(_Step):
     """``Task._execute_core`` / ``_aexecute_core``, which ``execute_sync``,
     ``execute_async`` (on its thread) and ``aexecute_sync`` all run: a TASK span."""
@@ -159,6 +240,7 @@ class _Tool(_Step):
 _KICKOFF = _Kickoff()
 _AGENT = _AgentTask()
 _TASK = _Task()
+_FLOW = "crewai.flow.runtime"  # where Flow's engine lives (crewai.flow.flow re-exports it)
 _RUN = _Tool(structured=False)
 _INVOKE = _Tool(structured=True)
 
@@ -174,6 +256,10 @@ def _pair(module: str, cls: str, sync: str, async_: str, operation: Any) -> list
 TARGETS: tuple[Target, ...] = (
     *_pair("crewai.crew", "Crew", "kickoff", "akickoff", _KICKOFF),
     *_pair("crewai.agent.core", "Agent", "execute_task", "aexecute_task", _AGENT),
+    Target("crewai.agent.core", "Agent", None, "kickoff", _AgentKickoff(is_async=False)),
+    Target("crewai.agent.core", None, "Agent", "kickoff_async", _AgentKickoff(is_async=True)),
+    Target(_FLOW, None, "Flow", "kickoff_async", _FlowKickoff()),
+    Target(_FLOW, None, "Flow", "_execute_method", _FlowMethod()),
     *_pair("crewai.task", "Task", "_execute_core", "_aexecute_core", _TASK),
     *_pair("crewai.tools.base_tool", "BaseTool", "run", "arun", _RUN),
     *_pair("crewai.tools.base_tool", "Tool", "run", "arun", _RUN),

@@ -70,24 +70,44 @@ from .package import _instruments
 
 __all__ = ["DSPyInstrumentor"]
 
-_SETTINGS = "dspy.dsp.utils.settings"
+_CALLBACKS = "dspy.utils.callback"
 _BASE_LM = "dspy.clients.base_lm"
 _PARALLEL = "dspy.utils.parallelizer"
 
 
-def _with_ours(callback: SpanwiseCallback) -> Any:
-    """``Settings.get`` wrapper: the callbacks DSPy runs always include ours, whatever the
-    app configured (``dspy.configure(callbacks=...)``, ``dspy.context(callbacks=...)``)."""
+class _SettingsView:
+    """``dspy.settings`` as ``with_callbacks`` reads it: the real settings, whose
+    ``callbacks`` always include ours, whatever the app configured
+    (``dspy.configure(callbacks=...)``, ``dspy.context(callbacks=...)``)."""
 
-    def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        value: Any = wrapped(*args, **kwargs)
-        if not args or args[0] != "callbacks" or not isinstance(value, list):
+    __slots__ = ("_callback", "_settings")
+
+    def __init__(self, settings: Any, callback: SpanwiseCallback) -> None:
+        self._settings = settings
+        self._callback = callback
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value: Any = self._settings.get(key, default)
+        if key != "callbacks" or not isinstance(value, list):
             return value
         callbacks = cast("list[Any]", value)
         # A new list: the app's configuration stays as it was.
-        return callbacks if callback in callbacks else [*callbacks, callback]
+        return callbacks if self._callback in callbacks else [*callbacks, self._callback]
 
-    return wrapper
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._settings, name)
+
+
+class _PackageView:
+    """The ``dspy`` that ``dspy.utils.callback`` sees as its global: the package, but for
+    ``settings``, the view above."""
+
+    def __init__(self, package: Any, callback: SpanwiseCallback) -> None:
+        self.package = package
+        self.settings = _SettingsView(package.settings, callback)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.package, name)
 
 
 def _keep_response(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
@@ -122,17 +142,26 @@ class DSPyInstrumentor(SpanwiseInstrumentor):
     _callback: SpanwiseCallback | None = None
 
     def _patch(self, settings: Settings) -> None:
-        # DSPy reads its callbacks with ``settings.get("callbacks")`` on every call
-        # (``dspy.utils.callback.with_callbacks``): adding ours there needs no
-        # ``dspy.configure``, which only the thread that configured DSPy first may call,
-        # and survives the app replacing its callbacks.
+        # Every callback-running call (module, LM, adapter, tool: ``with_callbacks``)
+        # reads its callbacks with ``dspy.settings.get("callbacks")`` through the global
+        # ``dspy`` of ``dspy.utils.callback``. Pointing that one global at a view adds
+        # ours there only: no other settings read pays, no ``dspy.configure`` (which only
+        # the thread that configured DSPy first may call), and it survives the app
+        # replacing its callbacks.
         self._callback = SpanwiseCallback(settings)
-        wrap_function_wrapper(_SETTINGS, "Settings.get", _with_ours(self._callback))
+        module = importlib.import_module(_CALLBACKS)
+        package: Any = module.dspy
+        if isinstance(package, _PackageView):  # instrumented twice: one view, ours
+            package = package.package
+        setattr(module, "dspy", _PackageView(package, self._callback))  # noqa: B010
         wrap_function_wrapper(_BASE_LM, "BaseLM.update_history", _keep_response)
         wrap_function_wrapper(_PARALLEL, "ParallelExecutor._wrap_function", _in_parent_context)
 
     def _unpatch(self) -> None:
         self._callback = None
-        unwrap(importlib.import_module(_SETTINGS).Settings, "get")
+        module = importlib.import_module(_CALLBACKS)
+        view: Any = module.dspy
+        if isinstance(view, _PackageView):
+            setattr(module, "dspy", view.package)  # noqa: B010
         unwrap(importlib.import_module(_BASE_LM).BaseLM, "update_history")
         unwrap(importlib.import_module(_PARALLEL).ParallelExecutor, "_wrap_function")

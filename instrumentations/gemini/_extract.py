@@ -27,8 +27,10 @@ __all__ = [
     "input_messages",
     "model_name",
     "output_messages",
+    "reason_name",
     "request_attributes",
     "response_attributes",
+    "role_name",
     "system_instructions",
     "tool_definitions",
     "usage_attributes",
@@ -196,7 +198,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _role(role: Any) -> str:
+def role_name(role: Any) -> str:
     return "assistant" if role == "model" else str(role or "user")
 
 
@@ -209,7 +211,7 @@ def _message(content: Any, default_role: str = "user") -> parts.ChatMessage:
     role = field(content, "role") or default_role
     if role == "user" and converted and all(p["type"] == "tool_call_response" for p in converted):
         role = "tool"  # function responses go back as the user's turn: a tool message
-    return parts.chat_message(_role(role), converted)
+    return parts.chat_message(role_name(role), converted)
 
 
 def input_messages(contents: Any) -> list[parts.ChatMessage]:
@@ -290,7 +292,7 @@ _FINISH = {
 _REASONS: dict[tuple[type, Any], str] = {}
 
 
-def _reason(value: Any) -> str | None:
+def reason_name(value: Any) -> str | None:
     """Gemini's finish reason in lower case (``FinishReason.STOP`` -> ``stop``)."""
     if value is None:
         return None
@@ -348,7 +350,7 @@ def response_attributes(response: Any) -> dict[str, Any]:
     if model:
         attrs[G.RESPONSE_MODEL] = str(model)
     reasons = [
-        _reason(field(c, "finish_reason", "finishReason")) or "error"
+        reason_name(field(c, "finish_reason", "finishReason")) or "error"
         for c in items(field(response, "candidates"))
     ]
     if reasons:
@@ -362,7 +364,9 @@ def output_messages(candidates: Any) -> list[parts.OutputMessage]:
     out: list[parts.OutputMessage] = []
     for candidate in items(candidates):
         message = _message(field(candidate, "content"), "model")
-        reason = finish_reason(_reason(field(candidate, "finish_reason", "finishReason")), message)
+        reason = finish_reason(
+            reason_name(field(candidate, "finish_reason", "finishReason")), message
+        )
         out.append(parts.output_message(message["role"], message["parts"], reason))
     return out
 

@@ -22,6 +22,7 @@ from .._llm import LLMCall, Settings
 from .._stainless import ProviderCache, StainlessOperation, sdk_models
 from .._stream import StreamHandler
 from . import _extract as x
+from . import _payload as payload
 from ._stream import GenerateStreamHandler
 
 __all__ = ["EMBED", "GENERATE", "GENERATE_STREAM"]
@@ -70,7 +71,7 @@ class _Generate(_GeminiOperation):
     def request_content(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         config = kwargs.get("config")
         return {
-            GenAIAttributes.INPUT_MESSAGES: x.input_messages(kwargs.get("contents")),
+            GenAIAttributes.INPUT_MESSAGES: payload.input_messages_payload(kwargs.get("contents")),
             GenAIAttributes.SYSTEM_INSTRUCTIONS: x.system_instructions(config),
             GenAIAttributes.TOOL_DEFINITIONS: x.tool_definitions(config),
         }
@@ -78,7 +79,11 @@ class _Generate(_GeminiOperation):
     def response(self, call: LLMCall, response: Any) -> None:
         call.record(
             x.response_attributes(response),
-            {GenAIAttributes.OUTPUT_MESSAGES: x.output_messages(x.field(response, "candidates"))}
+            {
+                GenAIAttributes.OUTPUT_MESSAGES: payload.output_messages_payload(
+                    x.field(response, "candidates")
+                )
+            }
             if call.capture
             else None,
         )

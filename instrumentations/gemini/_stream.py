@@ -17,6 +17,7 @@ from spanwise.semconv import GenAIAttributes
 from .._llm import LLMCall
 from .._stream import RecordingHandler
 from . import _extract as x
+from . import _payload as payload
 
 __all__ = ["GenerateStreamHandler"]
 
@@ -166,7 +167,7 @@ class GenerateStreamHandler(RecordingHandler):
         }
         self.call.record(
             x.response_attributes(response),
-            {GenAIAttributes.OUTPUT_MESSAGES: x.output_messages(candidates)}
+            {GenAIAttributes.OUTPUT_MESSAGES: payload.output_messages_payload(candidates)}
             if self.call.capture
             else None,
         )

@@ -22,8 +22,9 @@ spanwise_llama_index`` turns it off.
 
 What is traced
 --------------
-llama-index-core 0.12 and later, through LlamaIndex's own instrumentation system: a span
-handler and an event handler on the root dispatcher (nothing is patched). Of the
+llama-index-core 0.12 and later (tested on 0.12.0, 0.12.52, 0.13.6 and 0.14; workflow
+agents from the 0.12 releases that have them), through LlamaIndex's own instrumentation
+system: a span handler and an event handler on the root dispatcher (nothing is patched). Of the
 dispatcher's spans, those that are a unit of GenAI work become spans; the others (private
 helpers, text splitters, prompt formatting) fold into their parent:
 
@@ -43,6 +44,15 @@ helpers, text splitters, prompt formatting) fold into their parent:
 * ``BaseRetriever.retrieve`` -> ``retrieval {RetrieverClass}``: the query text (content)
   and ``gen_ai.retrieval.documents`` (node ids and scores; node text with content);
   ``gen_ai.data_source.id`` is the index id where the retriever has one.
+* Node postprocessors (rerankers: ``LLMRerank``, ``SentenceTransformerRerank``, Cohere's...;
+  and filters such as ``SimilarityPostprocessor``) -> ``reranker {Class}``, span type
+  RERANKER (the conventions have no rerank operation: no ``gen_ai.operation.name``): the
+  documents it returns as ``gen_ai.retrieval.documents`` (ids and scores; text with
+  content), the query and the documents it was given (ids, scores, text) in
+  ``spanwise.span.inputs`` (content), ``gen_ai.request.model`` where the reranker names
+  its model (``ReRankStartEvent``); its own model calls nest under it. LlamaIndex opens
+  no span for an async ``apostprocess_nodes`` that a class overrides without one
+  (``LLMRerank``'s): its model calls then nest under the query.
 * Query engines, response synthesizers and chat engines -> CHAIN spans named
   ``Class.method`` with ``spanwise.span.inputs``/``outputs``.
 * Workflows (``Workflow.run``) -> ``invoke_workflow {Class}``, their steps CHAIN spans;
@@ -54,7 +64,9 @@ helpers, text splitters, prompt formatting) fold into their parent:
 Parents follow LlamaIndex's span ids; the first LlamaIndex span nests under the current
 OTel span (``@spanwise.trace``, any instrumentation's), and user code traced inside a
 tool nests under the tool. A streamed response's span ends when the stream is consumed,
-fails, or is abandoned (garbage-collected). LlamaIndex's exceptions are recorded
+fails, or is abandoned (garbage-collected). On llama-index-core 0.12, a sync tool's
+function runs on the loop's executor without the caller's context (LlamaIndex's doing):
+user code traced there starts a trace of its own. LlamaIndex's exceptions are recorded
 (``error.type``, status ERROR, an ``exception`` event) and propagate unchanged; a fault in
 spanwise never reaches the application. ``uninstrument()`` removes both handlers and ends
 what they still had open.

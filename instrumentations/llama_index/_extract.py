@@ -9,7 +9,7 @@ provider's raw response under them (an OpenAI ``ChatCompletion``, an Anthropic
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from spanwise.common._access import get, items, tool_call_arguments
 from spanwise.semconv import GenAIAttributes as G
@@ -19,6 +19,7 @@ __all__ = [
     "input_messages",
     "model_name",
     "output_message",
+    "output_of",
     "provider_attributes",
     "request_attributes",
     "response_attributes",
@@ -327,3 +328,19 @@ def retrieved(nodes: Any) -> list[tuple[Any, float | None, str | None]]:
             )
         )
     return out
+
+
+def output_of(result: Any) -> Any:
+    """What a chain, agent or workflow returned, as recorded (never consuming a stream)."""
+    result = getattr(result, "result", result)  # a workflow's StopEvent
+    response = getattr(result, "response", None)  # a query Response, an AgentOutput
+    if isinstance(response, str):
+        return response
+    if response is not None and hasattr(response, "blocks"):
+        return text_of(response)
+    if isinstance(result, (str, int, float, bool, dict, list)):
+        return cast(Any, result)
+    dump = getattr(result, "model_dump", None)
+    if callable(dump) and not hasattr(result, "response_gen"):
+        return dump()
+    return None

@@ -27,7 +27,7 @@ import dataclasses
 import inspect
 import weakref
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.span import BaseSpan
@@ -56,12 +56,12 @@ from .._llm import LLMCall
 from ._extract import (
     input_messages,
     output_message,
+    output_of,
     response_attributes,
     retrieved,
-    text_of,
     tool_definitions,
 )
-from ._plan import Scope, plan
+from ._plan import RERANKER, Scope, plan
 
 __all__ = ["EventHandler", "SpanHandler"]
 
@@ -216,16 +216,26 @@ class SpanHandler(BaseSpanHandler[BaseSpan]):
             node.finalizer = weakref.finalize(result, self._abandoned, id_)
             self._streams[id_] = node
             return
-        _record_result(node.kind, run, result)
-        self._end(node, None)
+        try:
+            _record_result(node.kind, run, result)
+        finally:  # a fault in recording is reported by span_exit; the span still ends
+            self._end(node, None)
 
     def _leave(self, node: _Node) -> None:
         """Stop being current (the method returned or raised)."""
         run = node.run
-        if run is not None:
-            # A future's done-callback leaves in another context: nothing to reset there.
+        if run is None:
+            return
+        token, runtime = run._token, _runtime_context()
+        # A future's done-callback (a 0.12 workflow's run) leaves in another context:
+        # nothing to reset there. Detached through the runtime, as OTel's public detach
+        # would log that as an error in the application's log.
+        if token is not None and runtime is not None:
+            run._token = None
             with contextlib.suppress(ValueError):
-                run.exit()
+                runtime.detach(token)
+        with contextlib.suppress(ValueError):
+            run.exit()  # the rest (a model call's in-model-call key)
 
     def _end(self, node: _Node, error: BaseException | None) -> None:
         run = node.run
@@ -278,6 +288,10 @@ class SpanHandler(BaseSpanHandler[BaseSpan]):
             return
         if handler(node, event):
             self._end_stream(span_id, _error_of(event))
+
+
+def _runtime_context() -> Any:
+    return getattr(otel_context, "_RUNTIME_CONTEXT", None)
 
 
 # -- what events and results record -------------------------------------------------------
@@ -339,6 +353,14 @@ def _retrieval_start(node: _Node, event: Any) -> bool:
     return False
 
 
+def _rerank_start(node: _Node, event: Any) -> bool:
+    # Emitted by rerankers that call a model of their own (Cohere, SentenceTransformer...).
+    model = getattr(event, "model_name", None)
+    if node.run is not None and node.kind is RERANKER and isinstance(model, str) and model:
+        node.run.record({G.REQUEST_MODEL: model})
+    return False
+
+
 def _embedding_end(node: _Node, event: Any) -> bool:
     run = node.run
     vectors = items(getattr(event, "embeddings", None))
@@ -357,35 +379,20 @@ _EVENTS: dict[str, Callable[[_Node, Any], bool]] = {
     "ExceptionEvent": _stream_error,
     "RetrievalStartEvent": _retrieval_start,
     "EmbeddingEndEvent": _embedding_end,
+    "ReRankStartEvent": _rerank_start,
 }
-
-
-def _output(result: Any) -> Any:
-    """What a chain, agent or workflow returned, as recorded (never consuming a stream)."""
-    result = getattr(result, "result", result)  # a workflow's StopEvent
-    response = getattr(result, "response", None)  # a query Response, an AgentOutput
-    if isinstance(response, str):
-        return response
-    if response is not None and hasattr(response, "blocks"):
-        return text_of(response)
-    if isinstance(result, (str, int, float, bool, dict, list)):
-        return cast(Any, result)
-    dump = getattr(result, "model_dump", None)
-    if callable(dump) and not hasattr(result, "response_gen"):
-        return dump()
-    return None
 
 
 def _record_result(kind: Kind | None, run: Invocation, result: Any) -> None:
     if kind is TOOL:
         output = get(result, "raw_output", result)
         run.set_content(G.TOOL_CALL_RESULT, output)
-    elif kind is RETRIEVAL:
+    elif kind is RETRIEVAL or kind is RERANKER:
         documents = retrieval_documents(retrieved(result), capture=run.capture)
         if documents:
             run.record({G.RETRIEVAL_DOCUMENTS: dumps_wire(documents, run.max_bytes)})
     elif not isinstance(run, LLMCall):
-        run.set_content(S.SPAN_OUTPUTS, _output(result))
+        run.set_content(S.SPAN_OUTPUTS, output_of(result))
 
 
 class EventHandler(BaseEventHandler):

@@ -13,20 +13,30 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from llama_index.core.agent.workflow import AgentWorkflow, BaseWorkflowAgent
 from llama_index.core.base.base_query_engine import BaseQueryEngine
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.base.llms.base import BaseLLM
 from llama_index.core.chat_engine.types import BaseChatEngine
+from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.response_synthesizers.base import BaseSynthesizer
 from llama_index.core.tools.types import BaseTool
-from workflows import Workflow
-from workflows.events import Event
+
+# Core's own workflow classes (early 0.12), or those of llama-index-workflows it re-exports.
+from llama_index.core.workflow import Event, Workflow
+
+if TYPE_CHECKING:
+    from llama_index.core.agent.workflow import AgentWorkflow, BaseWorkflowAgent
+else:
+    try:
+        from llama_index.core.agent.workflow import AgentWorkflow, BaseWorkflowAgent
+    except ImportError:  # llama-index-core before its workflow agents: none to recognise
+        AgentWorkflow = BaseWorkflowAgent = type("NoWorkflowAgents", (), {})
 
 from spanwise.semconv import GenAIAttributes as G
+from spanwise.semconv import SpanType
 from spanwise.semconv import SpanwiseAttributes as S
 
 from .._invocation import (
@@ -40,11 +50,22 @@ from .._invocation import (
     WORKFLOW,
     Kind,
     agent_attributes,
+    kind_for_span_type,
+    retrieval_documents,
     tool_attributes,
 )
-from ._extract import model_name, provider_attributes, request_attributes, split_span_id
+from ._extract import (
+    model_name,
+    provider_attributes,
+    request_attributes,
+    retrieved,
+    split_span_id,
+)
 
-__all__ = ["Plan", "Scope", "plan"]
+__all__ = ["RERANKER", "Plan", "Scope", "plan"]
+
+# The conventions have no rerank operation: a RERANKER span with no gen_ai.operation.name.
+RERANKER = kind_for_span_type(SpanType.RERANKER.value)
 
 _CHAT = frozenset({"chat", "achat", "stream_chat", "astream_chat"})
 _COMPLETE = frozenset({"complete", "acomplete", "stream_complete", "astream_complete"})
@@ -62,6 +83,11 @@ _RETRIEVE = frozenset({"retrieve", "aretrieve"})
 _QUERY = frozenset({"query", "aquery"})
 _SYNTHESIZE = frozenset({"synthesize", "asynthesize"})
 _TOOL = frozenset({"call", "acall", "__call__"})
+# LlamaIndex opens its span on the subclass's ``_postprocess_nodes`` (the abstract method);
+# the public ones too if a subclass decorates them: the outer one wins, the inner folds.
+_POSTPROCESS = frozenset(
+    {"postprocess_nodes", "apostprocess_nodes", "_postprocess_nodes", "_apostprocess_nodes"}
+)
 
 
 @dataclass(slots=True)
@@ -127,6 +153,8 @@ def _step(owner: str, method: str, arguments: Mapping[str, Any], scope: Scope) -
             attrs = agent_attributes(str(agent), description=getattr(named, "description", None))
             return Plan(AGENT, AGENT.span_name(agent), attrs, _inputs(arguments))
         return _FOLD
+    if method.startswith("_"):
+        return _FOLD  # the workflow's own steps (0.12's ``_done``)
     name = f"{type(scope.workflow).__name__}.{method}" if owner else method
     return Plan(CHAIN, name, CHAIN.attributes(), _inputs(arguments))
 
@@ -135,9 +163,14 @@ def plan(span_id: str, instance: Any, bound_args: Any, scope: Scope) -> Plan:
     """The span a LlamaIndex span becomes, and what its descendants inherit (``scope``
     is updated in place: the caller passes its own copy)."""
     owner, method = split_span_id(span_id)
-    if instance is None:
-        if scope.workflow is not None:
-            return _step(owner, method, _arguments(bound_args), scope)
+    if instance is None or (instance is scope.workflow and method != "run"):
+        # A step: a free function (llama-index-workflows), or the workflow's own method
+        # (llama-index-core 0.12's workflows) that takes an event.
+        arguments = _arguments(bound_args)
+        if scope.workflow is not None and (
+            instance is None or any(isinstance(v, Event) for v in arguments.values())
+        ):
+            return _step(owner, method, arguments, scope)
         return _FOLD
     if instance is scope.instance:
         return _FOLD  # a method of the object whose span this is already inside
@@ -159,6 +192,8 @@ def _plan(instance: Any, method: str, bound_args: Any, scope: Scope) -> Plan:
         return _tool(instance, bound_args, scope)
     if isinstance(instance, BaseRetriever) and method in _RETRIEVE:
         return _retrieval(instance)
+    if isinstance(instance, BaseNodePostprocessor) and method in _POSTPROCESS:
+        return _rerank(instance, bound_args)
     if isinstance(instance, Workflow) and method == "run":
         return _run(instance, bound_args, scope)
     chain = (
@@ -197,6 +232,23 @@ def _retrieval(instance: Any) -> Plan:
         attrs[G.DATA_SOURCE_ID] = index_id
     # Named after the retriever: an index id is a uuid, which would make every name unique.
     return Plan(RETRIEVAL, RETRIEVAL.span_name(type(instance).__name__), attrs)
+
+
+def _rerank(instance: Any, bound_args: Any) -> Plan:
+    """A node postprocessor (a reranker, or a filter: MLflow's RERANKER too): the query
+    and the documents it was given are its inputs (content); what it returns is recorded
+    at its end as ``gen_ai.retrieval.documents``, as a retriever's."""
+    arguments = _arguments(bound_args)
+    query = arguments.get("query_bundle") or arguments.get("query_str")
+    nodes = arguments.get("nodes")
+
+    def content() -> Mapping[str, Any]:
+        documents = retrieval_documents(retrieved(nodes), capture=True)
+        text = getattr(query, "query_str", query)
+        return {S.SPAN_INPUTS: {"query": text, "documents": documents}}
+
+    name = type(instance).__name__
+    return Plan(RERANKER, RERANKER.span_name(name), RERANKER.attributes(), content)
 
 
 def _run(instance: Any, bound_args: Any, scope: Scope) -> Plan:

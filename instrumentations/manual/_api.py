@@ -15,8 +15,15 @@ from opentelemetry.trace import INVALID_SPAN
 from spanwise.common._content import content_settings
 from spanwise.common._safety import report_internal_error, warn_once
 from spanwise.common._serialize import dumps_bounded
+from spanwise.model._conversation import CONVERSATION_KEY, SESSION_METADATA
 from spanwise.model._model import PREVIEW_CHARS
-from spanwise.semconv import SpanType, SpanwiseAttributes
+from spanwise.semconv import (
+    GenAIAttributes,
+    MLflowAttributes,
+    SpanType,
+    SpanwiseAttributes,
+    UserAttributes,
+)
 
 from .. import _tracer
 from .._tracer import local_root_span
@@ -78,6 +85,9 @@ def update_current_trace(
     request_preview: str | None = None,
     response_preview: str | None = None,
     client_request_id: str | None = None,
+    *,
+    session_id: str | None = None,
+    user_id: str | None = None,
 ) -> None:
     """Add tags and metadata to the current trace, from any depth of it.
 
@@ -85,6 +95,11 @@ def update_current_trace(
     ``spanwise.trace.metadata.<key>`` (string values), so OTel backends can search them.
     The request and response previews are content: with content capture off, they are
     not recorded.
+
+    ``session_id`` names the conversation the trace is a turn of: the trace metadata
+    ``mlflow.trace.session`` (MLflow's sessions) and ``gen_ai.conversation.id`` on the root
+    span; ``metadata={"session": ...}`` names it too. ``user_id`` is the trace metadata
+    ``mlflow.trace.user`` and ``user.id`` on the root span.
     """
     span = trace.get_current_span()
     if not span.is_recording():
@@ -102,6 +117,7 @@ def update_current_trace(
             attrs[SpanwiseAttributes.TRACE_TAG_PREFIX + str(key)] = _as_str(value)
         for key, value in (metadata or {}).items():
             attrs[SpanwiseAttributes.TRACE_METADATA_PREFIX + str(key)] = _as_str(value)
+        attrs.update(trace_context_attributes(metadata, session_id, user_id))
         if content_settings().capture(explicit=True):  # previews are content
             if request_preview is not None:
                 attrs[SpanwiseAttributes.TRACE_REQUEST_PREVIEW] = request_preview[:PREVIEW_CHARS]
@@ -118,6 +134,30 @@ def update_current_trace(
         root.set_attributes(attrs)
     except Exception as exc:
         report_internal_error("update_current_trace", exc)
+
+
+_META = SpanwiseAttributes.TRACE_METADATA_PREFIX
+
+
+def trace_context_attributes(
+    metadata: Mapping[str, Any] | None, session_id: Any, user_id: Any
+) -> dict[str, str]:
+    """The root span's attributes for a trace's session (conversation) and user. The
+    session is ``session_id``, else the metadata's ``mlflow.trace.session`` or
+    ``session`` (what users write by hand)."""
+    attrs: dict[str, str] = {}
+    session: Any = session_id
+    if session_id is not None:
+        attrs[_META + CONVERSATION_KEY] = _as_str(session_id)
+    else:
+        given = metadata or {}
+        session = given.get(CONVERSATION_KEY, given.get(SESSION_METADATA))
+    if session is not None and session != "":
+        attrs[GenAIAttributes.CONVERSATION_ID] = _as_str(session)
+    if user_id is not None:
+        attrs[_META + MLflowAttributes.TRACE_USER] = _as_str(user_id)
+        attrs[UserAttributes.ID] = _as_str(user_id)
+    return attrs
 
 
 def _as_str(value: Any) -> str:

@@ -2,6 +2,7 @@
 
 ``instructions`` are system instructions given apart; ``input`` is a string or a list of
 messages and items (function calls and their outputs); the output is a list of items.
+``conversation`` (an id or ``{"id": ...}``) is the span's ``gen_ai.conversation.id``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ._extract import (
 )
 
 __all__ = [
+    "responses_conversation",
     "responses_input_messages",
     "responses_output",
     "responses_request_attributes",
@@ -52,7 +54,17 @@ def responses_request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
         attrs[G.OUTPUT_TYPE] = kind
     if kwargs.get("stream") is True:
         attrs[G.REQUEST_STREAM] = True
+    conversation = responses_conversation(kwargs.get("conversation"))
+    if conversation is not None:
+        attrs[G.CONVERSATION_ID] = conversation
     return attrs
+
+
+def responses_conversation(value: Any) -> str | None:
+    """The ``conversation`` a request belongs to: its id (``"conv_..."``) or an object
+    with one (``{"id": "conv_..."}``); None when absent or empty (the SDK's NOT_GIVEN)."""
+    found = value if isinstance(value, str) else get(value, "id")
+    return found if isinstance(found, str) and found else None
 
 
 def responses_input_messages(value: Any) -> list[parts.ChatMessage]:

@@ -93,12 +93,19 @@ def peers_python() -> str:
 
 
 def zero_code(
-    tmp_path: Path, app: str, count: int, *, content: str | None = None, **env: str
+    tmp_path: Path,
+    app: str,
+    count: int,
+    *,
+    content: str | None = None,
+    protocol: str | None = None,
+    **env: str,
 ) -> list[dict[str, Any]]:
     """Run ``app`` (its last line printed must be ``done``) under ``opentelemetry-instrument``,
-    exporting OTLP/HTTP to a local receiver, with this process's OTEL_*/SPANWISE_* settings
-    replaced by ``env`` (and content capture set when ``content`` is given): the spans
-    received once ``count`` have come (or 10 s passed), in arrival order."""
+    exporting OTLP/HTTP to a local receiver (or OTLP in ``protocol``, ``grpc`` to the
+    receiver's gRPC port), with this process's OTEL_*/SPANWISE_* settings replaced by
+    ``env`` (and content capture set when ``content`` is given): the spans received once
+    ``count`` have come (or 10 s passed), in arrival order."""
     from otlp_receiver import OTLPReceiver
 
     instrument = shutil.which("opentelemetry-instrument", path=str(Path(sys.executable).parent))
@@ -108,9 +115,13 @@ def zero_code(
     try:
         full = clean_env(
             OTEL_BSP_SCHEDULE_DELAY="100",
-            OTEL_EXPORTER_OTLP_ENDPOINT=receiver.http_endpoint,
+            OTEL_EXPORTER_OTLP_ENDPOINT=(
+                receiver.grpc_endpoint if protocol == "grpc" else receiver.http_endpoint
+            ),
             **env,
         )
+        if protocol is not None:
+            full["OTEL_EXPORTER_OTLP_PROTOCOL"] = protocol
         if content is not None:
             full["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] = content
         out = run_child([instrument, sys.executable, "app.py"], env=full, cwd=tmp_path)

@@ -226,3 +226,18 @@ def test_content_parts_never_consumes_a_generator_and_reads_a_model_as_one_part(
             raise AssertionError("iterated")
 
     assert content_parts(Part()) == [{"type": "text", "content": "hi"}]
+
+
+def test_openinference_session_from_the_conversation_attribute(
+    exporter: InMemorySpanExporter,
+) -> None:
+    """A span naming its conversation (LangGraph's thread, a Responses conversation)
+    carries it as Phoenix's ``session.id``; trace metadata, when set, wins."""
+    with spanwise.start_span("turn", span_type=SpanType.AGENT) as span:
+        span.set_attributes({"gen_ai.conversation.id": "thread-7"})
+    with spanwise.start_span("named", span_type=SpanType.AGENT) as span:
+        span.set_attributes({"gen_ai.conversation.id": "thread-7"})
+        spanwise.update_current_trace(metadata={"mlflow.trace.session": "s-9"})
+    turn, named = _export(list(exporter.get_finished_spans()), "openinference").values()
+    assert turn["session.id"] == "thread-7"
+    assert named["session.id"] == "s-9"

@@ -44,7 +44,7 @@ def test_get_trace_right_after_the_root_ends(clock: Any) -> None:
     assert info.request_time == 1_700_000_000_001
     assert info.execution_duration is not None and info.execution_duration > 0
     assert info.tags == {"fruit": "apple"}
-    assert info.trace_metadata == {"session": "s1"}
+    assert info.trace_metadata == {"session": "s1", "mlflow.trace.session": "s1"}
     # Previews are the head of the recorded JSON (MLflow: "JSON-encoded, can be truncated").
     assert info.request_preview == '{"question":"what?"}'
     assert info.response_preview == '"answer"'

@@ -44,6 +44,19 @@ from spanwise.store._match import TraceFields, matches, sort_traces
         ("span.type = 'TOOL'", [Comparison("span.type", None, "=", "TOOL")]),
         ("span.span_type != 'LLM'", [Comparison("span.type", None, "!=", "LLM")]),
         (r"tags.q = 'it\'s'", [Comparison("tag", "q", "=", "it's")]),
+        # The trace's conversation: MLflow's session metadata, under the GenAI name.
+        (
+            "conversation.id = 'c1'",
+            [Comparison("metadata", "mlflow.trace.session", "=", "c1")],
+        ),
+        (
+            "trace.Conversation.ID IN ('a', 'b')",
+            [Comparison("metadata", "mlflow.trace.session", "IN", ("a", "b"))],
+        ),
+        (
+            "metadata.`mlflow.trace.session` = 'c1'",
+            [Comparison("metadata", "mlflow.trace.session", "=", "c1")],
+        ),
         (
             "status = 'OK' and tags.fruit = 'apple' AND execution_time_ms > 100",
             [
@@ -83,6 +96,8 @@ def test_empty_filter(text: str | None) -> None:
         ("status = 'DONE'", "invalid status 'DONE'", 7),
         ("tags. = 'x'", "tags.<key> needs a key", 0),
         ("name = 'x' ; drop", "unexpected character ';'", 11),
+        ("conversation = 'c'", "scope.name, conversation.id)", 0),
+        ("conversation.id > 'c'", "operator > is not supported for conversation.id", 16),
     ],
 )
 def test_errors_say_what_and_where(text: str, message: str, position: int) -> None:

@@ -78,7 +78,7 @@ def test_update_trace_tags_sets_and_removes_on_the_root_and_for_search(store_uri
         assert after is not None
         assert after.info.tags == {"team": "ranking", "owner": "ada"}
         # Nothing else moved: metadata, spans, their I/O, the summary.
-        assert after.info.trace_metadata == {"session": "s1"}
+        assert after.info.trace_metadata == {"session": "s1", "mlflow.trace.session": "s1"}
         assert [(s.name, s.inputs) for s in after.data.spans] == [
             (s.name, s.inputs) for s in before.data.spans
         ]

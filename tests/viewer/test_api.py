@@ -60,6 +60,7 @@ def test_list_rows_newest_first(store: SqlTraceStore, records: Records) -> None:
         "span_count": 3,
         "request_preview": None,
         "response_preview": None,
+        "conversation": None,
     }
 
 
@@ -156,6 +157,34 @@ def test_one_trace_and_its_json(store: SqlTraceStore, records: Records) -> None:
     download = client.get(f"/api/traces/{trace_id}/json")
     assert download.headers["content-disposition"] == f'attachment; filename="{trace_id}.json"'
     assert Trace.from_json(download.text).to_dict() == store.get_trace(trace_id).to_dict()  # type: ignore[union-attr]
+
+
+def test_the_conversation_is_shown_and_filters_the_list(
+    store: SqlTraceStore, records: Records
+) -> None:
+    written: list[Any] = []
+    for i, conversation in enumerate(["chat-1", "chat-2", "chat-1", None]):
+        spans = records(i)
+        if conversation is not None:  # named by the model span, as an SDK's would be
+            spans[-1]["attributes"]["gen_ai.conversation.id"] = conversation
+        written += spans
+    store.write_records(written)
+    client = _client(store)
+    rows = client.get("/api/traces").json()["traces"]
+    assert [(row["trace_id"], row["conversation"]) for row in rows] == [
+        (f"tr-{4:032x}", None),
+        (f"tr-{3:032x}", "chat-1"),
+        (f"tr-{2:032x}", "chat-2"),
+        (f"tr-{1:032x}", "chat-1"),
+    ]
+    view = client.get(f"/api/traces/tr-{2:032x}").json()
+    assert view["conversation"] == "chat-2"
+    assert view["metadata"] == {"mlflow.trace.session": "chat-2"}
+    # What the page's conversation link asks for.
+    listed = client.get("/api/traces", params={"filter": "conversation.id = 'chat-1'"}).json()
+    assert [row["trace_id"] for row in listed["traces"]] == [f"tr-{3:032x}", f"tr-{1:032x}"]
+    page = "".join(client.get(f"/static/{name}").text for name in ("app.js", "trace.js"))
+    assert "conversation.id = '" in page and "onConversation" in page
 
 
 def test_unknown_and_malformed_trace_ids(store: SqlTraceStore) -> None:

@@ -117,7 +117,7 @@ def _extra_records() -> list[Any]:
             "end": start + 10**9 + 7_000_000,
             "status": "ERROR",
             "message": "it broke",
-            "attributes": {"spanwise.span.type": "TASK"},
+            "attributes": {"spanwise.span.type": "TASK", "gen_ai.conversation.id": "chat-'7"},
         },
     ]
 
@@ -203,6 +203,19 @@ def test_list_trace_search_in_the_browser(
     caret = error.locator(".caret").inner_text()
     assert caret.splitlines()[1] == " " * 18 + "^"
     assert tab.get_attribute("#filter", "aria-invalid") == "true"
+
+    # A trace's conversation: from its page, a click lists the conversation's traces.
+    tab.fill("#filter", "")
+    tab.press("#filter", "Enter")
+    sync_api.expect(tab.locator(".trace-row")).to_have_count(3)
+    tab.click("text=failing_job")
+    head = tab.locator(".sw-head .sw-conv-id")
+    assert head.inner_text() == "conversation chat-'7"
+    head.locator("button").click()
+    sync_api.expect(tab.locator(".trace-row")).to_have_count(1)
+    assert tab.input_value("#filter") == "conversation.id = 'chat-\\'7'"
+    assert tab.locator(".trace-row td.name a").all_inner_texts() == ["failing_job"]
+    assert tab.locator(".trace-row .conversation").inner_text() == "conversation chat-'7"
 
     # The hostile name never ran as markup.
     assert tab.evaluate("window.__xss") is None

@@ -47,13 +47,31 @@ function showFilterError(message, position) {
   box.hidden = false;
 }
 
+// The filter that lists one conversation's traces (a value quoted for the grammar).
+function conversationFilter(id) {
+  return `conversation.id = '${String(id).replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+function showConversation(id) {
+  $("filter").value = conversationFilter(id);
+  state.filter = $("filter").value;
+  state.tokens = [null];
+  state.lastBody = "";
+  if (location.hash && location.hash !== "#") location.hash = ""; // route() loads the list
+  else loadList();
+}
+
 function listRow(t) {
   const open = () => { location.hash = `trace=${encodeURIComponent(t.trace_id)}`; };
   const tags = Object.entries(t.tags || {});
   const stateClass = ["OK", "ERROR", "IN_PROGRESS"].includes(t.state) ? t.state : "other";
   const row = el("tr", { class: `trace-row${t.state === "ERROR" ? " error" : ""}`, tabindex: "0" },
     el("td", { class: "name" }, el("a", { href: `#trace=${encodeURIComponent(t.trace_id)}`, text: t.name ?? "(no root span)" }),
-      el("div", { class: "id", text: t.trace_id })),
+      el("div", { class: "id", text: t.trace_id }),
+      t.conversation === null || t.conversation === undefined ? null : el("button", {
+        class: "sw-link conversation", type: "button", text: `conversation ${t.conversation}`,
+        title: "list this conversation's traces", onclick: () => showConversation(t.conversation),
+      })),
     el("td", null, el("span", { class: `sw-state sw-state-${stateClass}`, text: t.state })),
     el("td", { class: "num", text: fmtTime(t.request_time) }),
     el("td", { class: "num", text: fmtDuration(t.duration_ms) }),
@@ -117,7 +135,7 @@ async function showTrace(traceId) {
   }
   const holder = el("div");
   view.replaceChildren(el("a", { class: "back", href: "#", text: "← traces" }), holder);
-  renderTrace(holder, data, { downloadUrl: `${path}/json` });
+  renderTrace(holder, data, { downloadUrl: `${path}/json`, onConversation: showConversation });
   document.title = `${data.name ?? data.trace_id} · spanwise`;
 }
 

@@ -48,6 +48,18 @@ function ticks(total) {
   return out;
 }
 
+// The conversation (session) the trace is a turn of; a button that lists the
+// conversation's traces where the page offers that (not in a notebook).
+function conversation(id, onConversation) {
+  if (id === null || id === undefined) return null;
+  if (!onConversation) return el("span", { class: "sw-conv-id", text: `conversation ${id}` });
+  return el("span", { class: "sw-conv-id" }, "conversation ",
+    el("button", {
+      class: "sw-link", type: "button", text: id, title: "list this conversation's traces",
+      onclick: () => onConversation(id),
+    }));
+}
+
 function header(data, options) {
   const idButton = el("button", { class: "sw-btn", type: "button", title: "copy the trace id", text: "copy id" });
   idButton.addEventListener("click", () => copyText(data.trace_id, idButton));
@@ -66,7 +78,8 @@ function header(data, options) {
       el("span", { text: `duration ${fmtDuration(data.duration_ms)}` }),
       el("span", { title: tokensTitle(data.token_usage), text: `tokens ${fmtTokens(data.token_usage)}` }),
       el("span", { text: `${data.spans.length} spans` }),
-      data.service ? el("span", { text: `service ${data.service}` }) : null),
+      data.service ? el("span", { text: `service ${data.service}` }) : null,
+      conversation(data.conversation, options.onConversation)),
     tags.length ? el("div", { class: "sw-tags" }, tags.map(([k, v]) => el("span", { class: "sw-tag", text: `${k}=${v}` }))) : null,
     metadata.length ? section(`Metadata (${metadata.length})`, kvTable(metadata), false) : null);
 }

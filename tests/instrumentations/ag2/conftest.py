@@ -4,12 +4,13 @@ is another framework under ``import ag2``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from fake_openai import CANARY_KEY, FakeOpenAI
+from framework_support import autolog_fixture, collect_unless, fake_openai_fixture
 
 try:
     import autogen
@@ -17,25 +18,9 @@ try:
     _CLASSIC = hasattr(autogen, "ConversableAgent")
 except ImportError:
     _CLASSIC = False
-# Not collected (rather than a conftest-level skip, which errors when this folder is
-# named on the command line) where AG2's classic API is absent.
-collect_ignore_glob = [] if _CLASSIC else ["test_*.py"]
-
-
-@pytest.fixture(scope="session")
-def fake_server() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def autolog() -> Iterator[None]:
-    import spanwise
-
-    spanwise.ag2.autolog()
-    yield
-    spanwise.ag2.autolog(disable=True)
+collect_ignore_glob = collect_unless(_CLASSIC)
+fake_server = fake_openai_fixture()
+autolog = autolog_fixture("ag2")
 
 
 @pytest.fixture

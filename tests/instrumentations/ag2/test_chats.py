@@ -7,41 +7,15 @@ from typing import Any
 
 import pytest
 from autogen import ConversableAgent, GroupChat, GroupChatManager
-from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import spanwise
 
 import semconv_check
 from fake_openai import CANARY_KEY
+from framework_support import attrs, tree
 
 SCOPE = "spanwise.instrumentations.ag2"
-
-
-def tree(exporter: InMemorySpanExporter) -> list[tuple[int, str, str]]:
-    """``(depth, name, span type)`` in start order: the whole tree, parents checked."""
-    spans = exporter.get_finished_spans()
-    by_id = {s.context.span_id: s for s in spans if s.context is not None}
-
-    def depth(span: ReadableSpan) -> int:
-        level = 0
-        while span.parent is not None and span.parent.span_id in by_id:
-            span = by_id[span.parent.span_id]
-            level += 1
-        return level
-
-    ordered = sorted(spans, key=lambda s: s.start_time or 0)
-    return [
-        (depth(s), s.name, str((s.attributes or {}).get("spanwise.span.type"))) for s in ordered
-    ]
-
-
-def attrs(exporter: InMemorySpanExporter, name: str, index: int = 0) -> dict[str, Any]:
-    spans = sorted(
-        (s for s in exporter.get_finished_spans() if s.name == name),
-        key=lambda s: s.start_time or 0,
-    )
-    return dict(spans[index].attributes or {})
 
 
 def pair(llm_config: dict[str, Any]) -> tuple[ConversableAgent, ConversableAgent]:

@@ -4,12 +4,13 @@ protobuf 5): these tests skip where it is not installed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from fake_openai import CANARY_KEY, FakeOpenAI
+from framework_support import autolog_fixture, collect_unless, fake_openai_fixture
 
 try:
     import autogen_agentchat  # noqa: F401
@@ -18,9 +19,9 @@ try:
     _INSTALLED = True
 except ImportError:
     _INSTALLED = False
-# Not collected (rather than a conftest-level skip, which errors when this folder is
-# named on the command line) where AutoGen is absent: it lives in its own venv.
-collect_ignore_glob = [] if _INSTALLED else ["test_*.py"]
+collect_ignore_glob = collect_unless(_INSTALLED)
+fake_server = fake_openai_fixture()
+autolog = autolog_fixture("autogen_agentchat")
 
 MODEL_INFO = {
     "vision": False,
@@ -31,26 +32,10 @@ MODEL_INFO = {
 }
 
 
-@pytest.fixture(scope="session")
-def fake_server() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture(autouse=True)
 def _quiet_runtime(monkeypatch: pytest.MonkeyPatch) -> None:
     """AutoGen's runtime messaging spans are AutoGen's (tests that want them unset this)."""
     monkeypatch.setenv("AUTOGEN_DISABLE_RUNTIME_TRACING", "true")
-
-
-@pytest.fixture
-def autolog() -> Iterator[None]:
-    import spanwise
-
-    spanwise.autogen_agentchat.autolog()
-    yield
-    spanwise.autogen_agentchat.autolog(disable=True)
 
 
 @pytest.fixture

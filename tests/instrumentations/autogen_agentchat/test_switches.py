@@ -4,10 +4,7 @@ zero-code under ``opentelemetry-instrument``."""
 from __future__ import annotations
 
 import logging
-import shutil
-import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +15,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 import spanwise
 from spanwise.common import _safety
 
-from _support import clean_env, run_child
+from _support import zero_code
 from fake_openai import CANARY_KEY
-from otlp_receiver import OTLPReceiver
 
 SCOPE = "spanwise.instrumentations.autogen_agentchat"
 AUTOGENS_OWN = [("create_agent writer", "autogen-core"), ("invoke_agent writer", "autogen-core")]
@@ -132,46 +128,34 @@ async def test_an_instrumentation_fault_never_reaches_the_app(
 
 APP = textwrap.dedent(
     """
-    import asyncio, sys
+    import asyncio, os
     from autogen_agentchat.agents import AssistantAgent
     from autogen_ext.models.openai import OpenAIChatCompletionClient
     client = OpenAIChatCompletionClient(
-        model="gpt-4o-mini", base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0,
+        model="gpt-4o-mini", base_url=os.environ["FAKE_BASE_URL"],
+        api_key=os.environ["FAKE_API_KEY"], max_retries=0,
         model_info={"vision": False, "function_calling": True, "json_output": True,
                     "family": "unknown", "structured_output": True},
     )
     result = asyncio.run(AssistantAgent("writer", model_client=client).run(task="secret question"))
-    print(result.messages[-1].to_text())
+    assert result.messages[-1].to_text().startswith("Hello!"), result.messages[-1]
+    print("done")
     """
 )
 
 
 @pytest.mark.slow
 def test_zero_code(tmp_path: Path, fake_server: Any) -> None:
-    instrument = shutil.which("opentelemetry-instrument", path=str(Path(sys.executable).parent))
-    assert instrument is not None
-    (tmp_path / "app.py").write_text(APP)
-    receiver = OTLPReceiver().start()
-    try:
-        env = clean_env(
-            SPANWISE_TRACKING_URI="none",
-            OTEL_SERVICE_NAME="zero-code-autogen",
-            OTEL_BSP_SCHEDULE_DELAY="100",
-            OTEL_EXPORTER_OTLP_ENDPOINT=receiver.http_endpoint,
-            AUTOGEN_DISABLE_RUNTIME_TRACING="true",
-        )
-        out = run_child(
-            [instrument, sys.executable, "app.py", fake_server.base_url, CANARY_KEY],
-            env=env,
-            cwd=tmp_path,
-        )
-        assert out.strip().startswith("Hello!")
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and len(receiver.spans) < 2:
-            time.sleep(0.05)
-        spans = receiver.spans[:]
-    finally:
-        receiver.stop()
+    spans = zero_code(
+        tmp_path,
+        APP,
+        2,
+        FAKE_BASE_URL=fake_server.base_url,
+        FAKE_API_KEY=CANARY_KEY,
+        SPANWISE_TRACKING_URI="none",
+        OTEL_SERVICE_NAME="zero-code-autogen",
+        AUTOGEN_DISABLE_RUNTIME_TRACING="true",
+    )
     # One model span (the OpenAI instrumentor, loaded too, passes through) under the agent.
     assert sorted(s["name"] for s in spans) == ["chat gpt-4o-mini", "invoke_agent writer"]
     assert {s["scope"] for s in spans} == {SCOPE}

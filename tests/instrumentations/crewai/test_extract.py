@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from types import SimpleNamespace as NS
 
@@ -85,3 +86,24 @@ def test_usage_aliases_and_outcomes() -> None:
         "parts": [{"type": "text", "content": "hi"}],
         "finish_reason": "length",
     }
+
+
+class ResearchFlow:
+    name = None
+
+
+def test_flows() -> None:
+    assert x.flow_name(ResearchFlow()) == "ResearchFlow"
+    named = ResearchFlow()
+    named.name = "research"
+    assert x.flow_name(named) == "research"
+    assert not x.internal_flow(named)  # this module is not crewai's
+    assert x.internal_flow(type("AgentExecutor", (), {"__module__": "crewai.agents.x"})())
+    assert x.method_output(("result", "event-id")) == "result"
+    assert x.method_output("result") == "result"
+    assert x.method_output(()) is None
+
+
+async def test_in_event_loop() -> None:
+    assert x.in_event_loop()
+    assert not await asyncio.to_thread(x.in_event_loop)

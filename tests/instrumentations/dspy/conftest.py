@@ -18,6 +18,7 @@ dspy = pytest.importorskip("dspy")
 
 from fake_openai import CANARY_KEY  # noqa: E402
 from fake_server import Answer, FakeServer  # noqa: E402
+from framework_support import autolog_fixture  # noqa: E402
 
 USAGE = {"prompt_tokens": 30, "completion_tokens": 5, "total_tokens": 35}
 
@@ -60,10 +61,4 @@ def real_lm(fake_server: FakeServer) -> Any:
     )
 
 
-@pytest.fixture
-def autolog() -> Iterator[None]:
-    import spanwise
-
-    spanwise.dspy.autolog()
-    yield
-    spanwise.dspy.autolog(disable=True)
+autolog = autolog_fixture("dspy")

@@ -65,6 +65,23 @@ def openai_args(fake_openai: FakeOpenAI) -> dict[str, Any]:
 
 
 @pytest.fixture
+def fake_server(fake_openai: FakeOpenAI) -> FakeOpenAI:
+    """The server of ``client``: the shared contract's name (tests/_lib/chat_contract.py)."""
+    return fake_openai
+
+
+@pytest.fixture
+def client(openai_args: dict[str, Any], autolog: None) -> dict[str, Any]:
+    """What the shared contract's calls take: LiteLLM has no client, only call arguments."""
+    return openai_args
+
+
+@pytest.fixture
+def async_client(client: dict[str, Any]) -> dict[str, Any]:
+    return client
+
+
+@pytest.fixture
 def anthropic_args(fake_anthropic: FakeAnthropic) -> dict[str, Any]:
     return {"api_base": fake_anthropic.base_url, "api_key": ANTHROPIC_KEY, "num_retries": 0}
 

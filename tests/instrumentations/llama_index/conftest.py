@@ -96,14 +96,117 @@ def add(a: int, b: int) -> int:
     return a + b
 
 
+def _legacy_scripted_llm() -> Any:
+    """The same script where llama-index-core (< 0.13) has no MockFunctionCallingLLM nor
+    tool-call blocks: its tool call in ``additional_kwargs``, as the OpenAI integration
+    keeps one there."""
+    from llama_index.core.base.llms.types import (
+        ChatMessage,
+        ChatResponse,
+        LLMMetadata,
+        MessageRole,
+    )
+    from llama_index.core.llms.callbacks import llm_chat_callback
+    from llama_index.core.llms.function_calling import FunctionCallingLLM
+    from llama_index.core.llms.llm import ToolSelection
+
+    def answer(messages: Sequence[Any]) -> Any:
+        results = [m for m in messages if m.role == MessageRole.TOOL]
+        if results:
+            return ChatMessage(role="assistant", content=f"The sum is {results[-1].content}.")
+        arguments = '{"a": 2, "b": 3}'
+        call = {
+            "id": "call_1",
+            "type": "function",
+            "function": {"name": "add", "arguments": arguments},
+        }
+        return ChatMessage(role="assistant", content=None, additional_kwargs={"tool_calls": [call]})
+
+    class ScriptedLLM(FunctionCallingLLM):  # type: ignore[misc]
+        @property
+        def metadata(self) -> Any:
+            return LLMMetadata(is_function_calling_model=True)
+
+        def _prepare_chat_with_tools(
+            self, tools: Any, user_msg: Any = None, chat_history: Any = None, **kwargs: Any
+        ) -> dict[str, Any]:
+            messages = list(chat_history or [])
+            if user_msg is not None:
+                as_message = isinstance(user_msg, str)
+                messages.append(
+                    ChatMessage(role="user", content=user_msg) if as_message else user_msg
+                )
+            return {"messages": messages, "tools": [t.metadata.to_openai_tool() for t in tools]}
+
+        def get_tool_calls_from_response(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+            import json
+
+            calls = response.message.additional_kwargs.get("tool_calls", [])
+            return [
+                ToolSelection(
+                    tool_id=c["id"],
+                    tool_name=c["function"]["name"],
+                    tool_kwargs=json.loads(c["function"]["arguments"]),
+                )
+                for c in calls
+            ]
+
+        @llm_chat_callback()
+        def chat(self, messages: Any, **kwargs: Any) -> Any:
+            return ChatResponse(message=answer(messages))
+
+        @llm_chat_callback()
+        async def achat(self, messages: Any, **kwargs: Any) -> Any:
+            return ChatResponse(message=answer(messages))
+
+        @llm_chat_callback()
+        def stream_chat(self, messages: Any, **kwargs: Any) -> Any:
+            message = answer(messages)
+            return iter([ChatResponse(message=message, delta=message.content or "")])
+
+        @llm_chat_callback()
+        async def astream_chat(self, messages: Any, **kwargs: Any) -> Any:
+            message = answer(messages)
+
+            async def gen() -> Any:
+                yield ChatResponse(message=message, delta=message.content or "")
+
+            return gen()
+
+        def complete(self, *args: Any, **kwargs: Any) -> Any:
+            raise NotImplementedError
+
+        async def acomplete(self, *args: Any, **kwargs: Any) -> Any:
+            raise NotImplementedError
+
+        def stream_complete(self, *args: Any, **kwargs: Any) -> Any:
+            raise NotImplementedError
+
+        async def astream_complete(self, *args: Any, **kwargs: Any) -> Any:
+            raise NotImplementedError
+
+    return ScriptedLLM()
+
+
+def scripted_llm() -> Any:
+    """A function-calling model: asks for add(a=2, b=3), then answers with its result."""
+    try:
+        from llama_index.core.llms.mock import MockFunctionCallingLLM
+    except ImportError:  # llama-index-core < 0.13
+        return _legacy_scripted_llm()
+    return MockFunctionCallingLLM(response_generator=_scripted)
+
+
 def make_agent(tool: Callable[..., Any] = add) -> Any:
     """A FunctionAgent with one tool ``add`` (``tool`` is its function) and a scripted
     function-calling model (two calls)."""
+    pytest.importorskip(
+        "llama_index.core.agent.workflow", reason="this llama-index-core has no workflow agents"
+    )
     from llama_index.core.agent.workflow import FunctionAgent
-    from llama_index.core.llms.mock import MockFunctionCallingLLM
     from llama_index.core.tools import FunctionTool
 
-    llm = MockFunctionCallingLLM(response_generator=_scripted)
+    llm = scripted_llm()
     return FunctionAgent(
         name="calculator",
         description="Adds numbers.",

@@ -1,12 +1,19 @@
-"""FunctionAgent and workflows: invoke_agent, execute_tool, chat, and their parents."""
+"""FunctionAgent and workflows: invoke_agent, execute_tool, chat, and their parents.
 
-from __future__ import annotations
+(No ``from __future__ import annotations``: llama-index-core 0.12.0 reads a step's event
+types from its signature unresolved.)
+"""
 
 import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+
+pytest.importorskip("llama_index.core")
+
+from llama_index.core.llms.mock import MockLLM
+from llama_index.core.workflow import Event, StartEvent, StopEvent, Workflow, step
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import semconv_check
@@ -74,6 +81,8 @@ async def test_agent_tree(
 async def test_agent_without_streaming(
     autolog: None, agent: Any, tree: Callable[[], list[Any]]
 ) -> None:
+    if "streaming" not in type(agent).model_fields:
+        pytest.skip("FunctionAgent streams always before llama-index-core 0.13")
     agent.streaming = False
     await agent.run(user_msg="add 2 and 3")
     assert tree() == AGENT_TREE
@@ -99,33 +108,47 @@ async def test_agent_nests_under_trace_and_user_code_under_tool(
         return await agent.run(user_msg="add 2 and 3")
 
     await app()
+    # llama-index-core 0.12 runs a sync tool on the loop's executor without the caller's
+    # context: the user's span there has no parent (nothing spanwise can give it).
+    inside = "execute_tool add" if await _tools_keep_context() else None
     assert tree() == [
         ("app", "INTERNAL", None, None),
         ("invoke_agent calculator", "INTERNAL", "invoke_agent", "app"),
         ("chat unknown", "CLIENT", "chat", "invoke_agent calculator"),
         ("execute_tool add", "INTERNAL", "execute_tool", "invoke_agent calculator"),
-        ("lookup", "INTERNAL", None, "execute_tool add"),
+        ("lookup", "INTERNAL", None, inside),
         ("chat unknown", "CLIENT", "chat", "invoke_agent calculator"),
     ]
 
 
+async def _tools_keep_context() -> bool:
+    """Whether LlamaIndex runs a sync tool's function in the caller's context."""
+    from contextvars import ContextVar
+
+    from llama_index.core.tools.function_tool import sync_to_async
+
+    probe = ContextVar("probe", default=False)
+    probe.set(True)
+    return bool(await sync_to_async(probe.get)())
+
+
+class Drafted(Event):
+    draft: str
+
+
+# At module level: llama-index-core 0.12 resolves a step's annotations in its module.
+class Writer(Workflow):
+    @step
+    async def draft(self, ev: StartEvent) -> Drafted:
+        text = await MockLLM(max_tokens=2).acomplete(ev.topic)
+        return Drafted(draft=str(text))
+
+    @step
+    async def publish(self, ev: Drafted) -> StopEvent:
+        return StopEvent(result=ev.draft.upper())
+
+
 async def test_workflow_and_steps(autolog: None, tree: Callable[[], list[Any]]) -> None:
-    from llama_index.core.llms.mock import MockLLM
-    from llama_index.core.workflow import Event, StartEvent, StopEvent, Workflow, step
-
-    class Drafted(Event):
-        draft: str
-
-    class Writer(Workflow):
-        @step
-        async def draft(self, ev: StartEvent) -> Drafted:
-            text = await MockLLM(max_tokens=2).acomplete(ev.topic)
-            return Drafted(draft=str(text))
-
-        @step
-        async def publish(self, ev: Drafted) -> StopEvent:
-            return StopEvent(result=ev.draft.upper())
-
     assert await Writer().run(topic="owls") == "TEXT TEXT"
     assert tree() == [
         ("invoke_workflow Writer", "INTERNAL", "invoke_workflow", None),

@@ -109,8 +109,14 @@ async def test_async_stream_is_one_model_span(
 async def test_agent_with_openai(
     both: None, llm: Any, exporter: InMemorySpanExporter, tree: Callable[[], list[Any]]
 ) -> None:
+    pytest.importorskip(
+        "llama_index.core.agent.workflow", reason="this llama-index-core has no workflow agents"
+    )
     from llama_index.core.agent.workflow import FunctionAgent
     from llama_index.core.tools import FunctionTool
+
+    if "streaming" not in FunctionAgent.model_fields:
+        pytest.skip("FunctionAgent streams always before llama-index-core 0.13")
 
     def get_weather(city: str) -> str:
         """The weather in a city."""

@@ -100,7 +100,11 @@ def test_streamed_query_ends_when_consumed(
         "embeddings unknown",
         "CompactAndRefine.synthesize",
     ]
-    assert "".join(response.response_gen) == "text text text text"
-    # LlamaIndex starts the model call lazily, when the response stream is consumed:
-    # outside the query's span, with no LlamaIndex parent.
-    assert tree()[-1] == ("text_completion unknown", "CLIENT", "text_completion", None)
+    # (llama-index-core 0.12's MockLLM streams a trailing space)
+    assert "".join(response.response_gen).strip() == "text text text text"
+    # LlamaIndex (0.13 and later) starts the model call lazily, when the response stream is
+    # consumed: outside the query's span, with no LlamaIndex parent; 0.12 starts it in the
+    # synthesizer's span.
+    *row, parent = tree()[-1]
+    assert row == ["text_completion unknown", "CLIENT", "text_completion"]
+    assert parent in (None, "CompactAndRefine.synthesize")

@@ -37,3 +37,9 @@ def autolog() -> Iterator[None]:
 @pytest.fixture
 def client(sdk: Any, fake_server: FakeMistral, autolog: None) -> Any:
     return sdk.Mistral(api_key=CANARY_KEY, server_url=fake_server.base_url)
+
+
+@pytest.fixture
+def async_client(client: Any) -> Any:
+    """One Mistral client serves both: its async calls are ``*_async`` methods."""
+    return client

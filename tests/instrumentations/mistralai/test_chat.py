@@ -1,148 +1,45 @@
-"""chat.complete and embeddings.create: whole spans, tools, reasoning, images, SDK
-message objects, errors, async twins."""
+"""chat.complete and embeddings.create: the shared chat contract (whole span, tool round
+trip with SDK message objects, async: tests/_lib/chat_contract.py), reasoning, images,
+errors, embeddings, async twins."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-import semconv_check
 from _support import loads, span_dict
+from chat_contract import MESSAGES, ChatCase, ChatContract, assert_failed, dead_port, only_span
 from fake_mistral import EMBEDDINGS_ID, RESPONSE_ID, TEXT, THINKING, TOOL_CALL_ID
 
-MESSAGES = [{"role": "user", "content": "Weather in Paris?"}]
-TOOLS = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "The weather in a city",
-            "parameters": {
-                "type": "object",
-                "properties": {"city": {"type": "string"}},
-                "required": ["city"],
-            },
-        },
-    }
-]
-COMPACT = {"separators": (",", ":")}
+
+def _complete(client: Any, seed: int | None = None, **kwargs: Any) -> Any:
+    return client.chat.complete(**kwargs, **({} if seed is None else {"random_seed": seed}))
 
 
-def _only(exporter: InMemorySpanExporter) -> ReadableSpan:
-    (span,) = exporter.get_finished_spans()
-    if semconv_check.available():
-        semconv_check.check_attributes(dict(span.attributes or {}))
-    return span
+async def _complete_async(client: Any, **kwargs: Any) -> Any:
+    return await client.chat.complete_async(**kwargs)
 
 
-def test_whole_span(client: Any, exporter: InMemorySpanExporter, fake_server: Any) -> None:
-    response = client.chat.complete(
+class TestChat(ChatContract):
+    case = ChatCase(
+        provider="mistral_ai",
+        chat=_complete,
+        achat=_complete_async,
         model="mistral-small-latest",
-        messages=[{"role": "system", "content": "You are terse."}, *MESSAGES],
-        max_tokens=256,
-        temperature=0.2,
-        top_p=0.9,
-        random_seed=7,
-        stop=["\n\n"],
-        presence_penalty=0.5,
-        frequency_penalty=0.25,
-        response_format={"type": "json_object"},
+        response_model="mistral-small-latest",
+        text=TEXT,
+        path="/v1/chat/completions",
+        response_id=RESPONSE_ID,
+        usage_details={},
+        tool_call_id=TOOL_CALL_ID,
+        # Mistral's own finish reason; the empty text the API sends beside a tool call is
+        # not a part.
+        tool_finish_reason="tool_call",
+        assistant_turn=lambda message: message,  # the SDK's own AssistantMessage, as in its docs
+        tool_turn={"name": "get_weather"},
     )
-    assert response.choices[0].message.content == TEXT
-    assert span_dict(_only(exporter)) == {
-        "name": "chat mistral-small-latest",
-        "kind": "CLIENT",
-        "trace_id": 1,
-        "span_id": 1,
-        "parent_id": None,
-        "status": "UNSET",
-        "attributes": {
-            "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": "mistral_ai",
-            "gen_ai.request.model": "mistral-small-latest",
-            "gen_ai.request.max_tokens": 256,
-            "gen_ai.request.temperature": 0.2,
-            "gen_ai.request.top_p": 0.9,
-            "gen_ai.request.seed": 7,
-            "gen_ai.request.stop_sequences": ("\n\n",),
-            "gen_ai.request.presence_penalty": 0.5,
-            "gen_ai.request.frequency_penalty": 0.25,
-            "gen_ai.output.type": "json",
-            "server.address": "127.0.0.1",
-            "server.port": fake_server.port,
-            "spanwise.span.type": "CHAT_MODEL",
-            "gen_ai.input.messages": json.dumps(
-                [
-                    {"role": "system", "parts": [{"type": "text", "content": "You are terse."}]},
-                    {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]},
-                ],
-                **COMPACT,
-            ),
-            "gen_ai.response.id": RESPONSE_ID,
-            "gen_ai.response.model": "mistral-small-latest",
-            "gen_ai.response.finish_reasons": ("stop",),
-            "gen_ai.usage.input_tokens": 12,
-            "gen_ai.usage.output_tokens": 9,
-            "gen_ai.output.messages": json.dumps(
-                [
-                    {
-                        "role": "assistant",
-                        "parts": [{"type": "text", "content": TEXT}],
-                        "finish_reason": "stop",
-                    }
-                ],
-                **COMPACT,
-            ),
-        },
-    }
-
-
-def test_tool_calls_and_tool_results(client: Any, exporter: InMemorySpanExporter) -> None:
-    first = client.chat.complete(model="mistral-large", messages=MESSAGES, tools=TOOLS)
-    message = first.choices[0].message
-    (call,) = message.tool_calls
-    history = [
-        *MESSAGES,
-        message,  # the SDK's own AssistantMessage, as Mistral's docs append it
-        {"role": "tool", "name": "get_weather", "tool_call_id": call.id, "content": "21 C"},
-    ]
-    second = client.chat.complete(model="mistral-large", messages=history, tools=TOOLS)
-    assert second.choices[0].message.content == "Here is what I found: 21 C"
-    asked, answered = exporter.get_finished_spans()
-    attrs = asked.attributes or {}
-    assert attrs["gen_ai.response.finish_reasons"] == ("tool_calls",)
-    assert loads(attrs["gen_ai.tool.definitions"]) == [
-        {
-            "type": "function",
-            "name": "get_weather",
-            "description": "The weather in a city",
-            "parameters": TOOLS[0]["function"]["parameters"],
-        }
-    ]
-    tool_call = {
-        "type": "tool_call",
-        "name": "get_weather",
-        "id": TOOL_CALL_ID,
-        "arguments": {"city": "Paris"},
-    }
-    # The empty text the API sends beside a tool call is not a part.
-    assert loads(attrs["gen_ai.output.messages"]) == [
-        {"role": "assistant", "parts": [tool_call], "finish_reason": "tool_call"}
-    ]
-    inputs = loads((answered.attributes or {})["gen_ai.input.messages"])
-    assert inputs[1] == {"role": "assistant", "parts": [tool_call]}
-    assert inputs[2] == {
-        "role": "tool",
-        "parts": [{"type": "tool_call_response", "id": TOOL_CALL_ID, "response": "21 C"}],
-        "name": "get_weather",
-    }
-    for span in (asked, answered):
-        if semconv_check.available():
-            semconv_check.check_attributes(dict(span.attributes or {}))
 
 
 def test_thinking_chunks_are_reasoning_parts(
@@ -151,7 +48,7 @@ def test_thinking_chunks_are_reasoning_parts(
     if not hasattr(sdk.models, "ThinkChunk"):
         pytest.skip("this mistralai cannot read thinking chunks")
     client.chat.complete(model="magistral", messages=MESSAGES)
-    (message,) = loads(_only(exporter).attributes["gen_ai.output.messages"])  # type: ignore[index]
+    (message,) = loads(only_span(exporter).attributes["gen_ai.output.messages"])  # type: ignore[index]
     assert message["parts"] == [
         {"type": "reasoning", "content": THINKING},
         {"type": "text", "content": TEXT},
@@ -178,7 +75,7 @@ def test_sdk_message_objects_images_and_documents(
             ),
         ],
     )
-    attrs = _only(exporter).attributes or {}
+    attrs = only_span(exporter).attributes or {}
     system, user = loads(attrs["gen_ai.input.messages"])
     assert system == {"role": "system", "parts": [{"type": "text", "content": "Describe."}]}
     assert user["parts"] == [
@@ -200,30 +97,22 @@ def test_errors_are_recorded_and_reraised_unchanged(
         client.chat.complete(model=model, messages=MESSAGES)
     assert type(raised.value) is sdk.SDKError
     assert raised.value.status_code == status
-    snapshot = span_dict(_only(exporter))
-    assert snapshot["status"] == "ERROR"
-    assert snapshot["attributes"]["error.type"] == "SDKError"
-    assert [e["name"] for e in snapshot["events"]] == ["exception"]
-    assert "gen_ai.output.messages" not in snapshot["attributes"]
+    assert_failed(only_span(exporter), "SDKError")
 
 
 def test_validation_error(client: Any, sdk: Any, exporter: InMemorySpanExporter) -> None:
     with pytest.raises(sdk.HTTPValidationError) as raised:
         client.chat.complete(model="error-422", messages=MESSAGES)
     assert type(raised.value) is sdk.HTTPValidationError
-    assert (_only(exporter).attributes or {})["error.type"] == "HTTPValidationError"
+    assert (only_span(exporter).attributes or {})["error.type"] == "HTTPValidationError"
 
 
 def test_connection_error_is_reraised(sdk: Any, autolog: None, exporter: Any) -> None:
-    import socket
-
-    with socket.socket() as sock:  # a port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = dead_port()
     client = sdk.Mistral(api_key="k", server_url=f"http://127.0.0.1:{port}")
     with pytest.raises(Exception) as raised:
         client.chat.complete(model="m", messages=MESSAGES)
-    span = _only(exporter)
+    span = only_span(exporter)
     assert (span.attributes or {})["error.type"] == type(raised.value).__qualname__
     assert (span.attributes or {})["server.port"] == port
 
@@ -233,7 +122,7 @@ def test_server_url_of_the_call(
 ) -> None:
     client = sdk.Mistral(api_key="k")  # the default server: api.mistral.ai, never reached
     client.chat.complete(model="m", messages=MESSAGES, server_url=fake_server.base_url)
-    attrs = _only(exporter).attributes or {}
+    attrs = only_span(exporter).attributes or {}
     assert attrs["server.address"] == "127.0.0.1"
     assert attrs["server.port"] == fake_server.port
 
@@ -248,7 +137,7 @@ def test_parse_is_one_span(client: Any, sdk: Any, exporter: InMemorySpanExporter
 
     with pytest.raises(Exception):  # noqa: B017 - the fake answers text, not the schema
         client.chat.parse(response_format=Weather, model="m", messages=MESSAGES)
-    attrs = _only(exporter).attributes or {}
+    attrs = only_span(exporter).attributes or {}
     assert attrs["gen_ai.output.type"] == "json"
     assert attrs["gen_ai.response.id"] == RESPONSE_ID
 
@@ -256,7 +145,7 @@ def test_parse_is_one_span(client: Any, sdk: Any, exporter: InMemorySpanExporter
 def test_embeddings(client: Any, exporter: InMemorySpanExporter, fake_server: Any) -> None:
     response = client.embeddings.create(model="mistral-embed", inputs=["a", "b"])
     assert len(response.data) == 2
-    assert span_dict(_only(exporter))["attributes"] == {
+    assert span_dict(only_span(exporter))["attributes"] == {
         "spanwise.span.type": "EMBEDDING",
         "gen_ai.operation.name": "embeddings",
         "gen_ai.request.model": "mistral-embed",
@@ -269,21 +158,13 @@ def test_embeddings(client: Any, exporter: InMemorySpanExporter, fake_server: An
         "gen_ai.usage.input_tokens": 6,
         "gen_ai.usage.output_tokens": 0,
     }
-    assert _only(exporter).name == "embeddings mistral-embed"
-
-
-async def test_async_complete(client: Any, exporter: InMemorySpanExporter) -> None:
-    response = await client.chat.complete_async(model="m", messages=MESSAGES, tools=TOOLS)
-    assert response.choices[0].message.tool_calls[0].id == TOOL_CALL_ID
-    attrs = _only(exporter).attributes or {}
-    assert loads(attrs["gen_ai.output.messages"])[0]["parts"][0]["type"] == "tool_call"
-    assert attrs["gen_ai.response.finish_reasons"] == ("tool_calls",)
+    assert only_span(exporter).name == "embeddings mistral-embed"
 
 
 async def test_async_error(client: Any, sdk: Any, exporter: InMemorySpanExporter) -> None:
     with pytest.raises(sdk.SDKError):
         await client.chat.complete_async(model="error-500", messages=MESSAGES)
-    assert _only(exporter).status.status_code.name == "ERROR"
+    assert only_span(exporter).status.status_code.name == "ERROR"
 
 
 async def test_async_embeddings(client: Any, exporter: InMemorySpanExporter) -> None:
@@ -294,7 +175,7 @@ async def test_async_embeddings(client: Any, exporter: InMemorySpanExporter) -> 
     else:  # older SDKs send their default model when none is given: the span names it
         kwargs = {"inputs": "a"}
     await client.embeddings.create_async(**kwargs)
-    span = _only(exporter)
+    span = only_span(exporter)
     assert span.name == "embeddings mistral-embed"
     attrs = span.attributes or {}
     assert attrs["gen_ai.embeddings.dimension.count"] == kwargs.get("output_dimension", 8)

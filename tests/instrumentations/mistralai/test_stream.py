@@ -10,11 +10,10 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-import semconv_check
 from _support import loads
+from chat_contract import MESSAGES, only_span, output_text
 from fake_mistral import RESPONSE_ID, TEXT, THINKING, TOOL_CALL_ID
 
-MESSAGES = [{"role": "user", "content": "Weather in Paris?"}]
 TOOLS = [
     {
         "type": "function",
@@ -30,27 +29,16 @@ TOOLS = [
 ]
 
 
-def _span(exporter: InMemorySpanExporter) -> ReadableSpan:
-    (span,) = exporter.get_finished_spans()
-    if semconv_check.available():
-        semconv_check.check_attributes(dict(span.attributes or {}))
-    return span
-
-
 def _parts(span: ReadableSpan) -> list[dict[str, Any]]:
     (message,) = loads((span.attributes or {})["gen_ai.output.messages"])
     return message["parts"]
-
-
-def _text(span: ReadableSpan) -> str:
-    return "".join(p["content"] for p in _parts(span) if p["type"] == "text")
 
 
 def _stream(client: Any, **kwargs: Any) -> Any:
     return client.chat.stream(**{"model": "mistral-small", "messages": MESSAGES, **kwargs})
 
 
-def _delta_text(event: Any) -> str:
+def _deltaoutput_text(event: Any) -> str:
     content = event.data.choices[0].delta.content
     return content if isinstance(content, str) else ""
 
@@ -59,11 +47,11 @@ def test_stream_consumed_fully(client: Any, exporter: InMemorySpanExporter) -> N
     stream = _stream(client)
     # The SDK's own class, behind the proxy (a generator in SDKs before EventStream).
     assert stream.__class__.__name__ in ("EventStream", "generator")
-    assert "".join(_delta_text(event) for event in stream) == TEXT
-    span = _span(exporter)
+    assert "".join(_deltaoutput_text(event) for event in stream) == TEXT
+    span = only_span(exporter)
     attrs = span.attributes or {}
     assert span.name == "chat mistral-small"
-    assert _text(span) == TEXT
+    assert output_text(span) == TEXT
     assert attrs["gen_ai.request.stream"] is True
     assert attrs["gen_ai.response.id"] == RESPONSE_ID
     assert attrs["gen_ai.response.model"] == "mistral-small"
@@ -75,7 +63,7 @@ def test_stream_consumed_fully(client: Any, exporter: InMemorySpanExporter) -> N
 
 def test_streamed_tool_calls(client: Any, exporter: InMemorySpanExporter) -> None:
     list(_stream(client, tools=TOOLS))
-    span = _span(exporter)
+    span = only_span(exporter)
     assert _parts(span) == [
         {
             "type": "tool_call",
@@ -93,7 +81,7 @@ def test_streamed_thinking(client: Any, sdk: Any, exporter: InMemorySpanExporter
     if not hasattr(sdk.models, "ThinkChunk"):
         pytest.skip("this mistralai cannot read thinking chunks")
     list(_stream(client, model="magistral"))
-    assert _parts(_span(exporter)) == [
+    assert _parts(only_span(exporter)) == [
         {"type": "reasoning", "content": THINKING},
         {"type": "text", "content": TEXT},
     ]
@@ -103,13 +91,13 @@ def test_stream_left_early_in_a_with_block(client: Any, exporter: InMemorySpanEx
     received = ""
     with _stream(client) as stream:
         for event in stream:
-            received += _delta_text(event)
+            received += _deltaoutput_text(event)
             if received:
                 break
         assert exporter.get_finished_spans() == ()  # still open
-    span = _span(exporter)
+    span = only_span(exporter)
     assert span.status.status_code.name == "UNSET"
-    assert _text(span) == received
+    assert output_text(span) == received
     assert 0 < len(received) < len(TEXT)
     assert (span.attributes or {})["gen_ai.response.id"] == RESPONSE_ID
 
@@ -131,19 +119,19 @@ def test_abandoned_stream_ends_when_collected(client: Any, exporter: InMemorySpa
     next(stream)
     del stream
     gc.collect()
-    span = _span(exporter)
-    assert _text(span) == TEXT[: len(_text(span))] and _text(span)
+    span = only_span(exporter)
+    assert output_text(span) == TEXT[: len(output_text(span))] and output_text(span)
 
 
 def test_error_mid_stream(client: Any, exporter: InMemorySpanExporter) -> None:
     received: list[str] = []
     with pytest.raises(Exception) as raised:
         for event in _stream(client, model="stream-error"):
-            received.append(_delta_text(event))
-    span = _span(exporter)
+            received.append(_deltaoutput_text(event))
+    span = only_span(exporter)
     assert span.status.status_code.name == "ERROR"
     assert (span.attributes or {})["error.type"] == type(raised.value).__qualname__
-    assert _text(span) == "".join(received) != ""  # what arrived before the error
+    assert output_text(span) == "".join(received) != ""  # what arrived before the error
 
 
 def test_the_error_is_the_sdks_own(client: Any, sdk: Any, fake_server: Any) -> None:
@@ -173,7 +161,7 @@ def test_a_failing_record_still_ends_the_span(
         raise RuntimeError("a spanwise bug")
 
     monkeypatch.setattr(_extract, "chat_response_attributes", broken)
-    assert "".join(_delta_text(e) for e in _stream(client)) == TEXT
+    assert "".join(_deltaoutput_text(e) for e in _stream(client)) == TEXT
     with pytest.raises(Exception):  # noqa: B017
         list(_stream(client, model="stream-error"))
     ok, failed = exporter.get_finished_spans()
@@ -183,9 +171,9 @@ def test_a_failing_record_still_ends_the_span(
 
 async def test_async_stream(client: Any, exporter: InMemorySpanExporter) -> None:
     stream = await client.chat.stream_async(model="mistral-small", messages=MESSAGES)
-    text = "".join([_delta_text(event) async for event in stream])
+    text = "".join([_deltaoutput_text(event) async for event in stream])
     assert text == TEXT
-    assert _text(_span(exporter)) == TEXT
+    assert output_text(only_span(exporter)) == TEXT
 
 
 async def test_async_stream_with_block_and_tools(
@@ -199,7 +187,7 @@ async def test_async_stream_with_block_and_tools(
         assert events is stream  # the proxy, never the SDK's object behind it
         async for _ in events:
             pass
-    assert _parts(_span(exporter))[0]["id"] == TOOL_CALL_ID
+    assert _parts(only_span(exporter))[0]["id"] == TOOL_CALL_ID
 
 
 async def test_async_stream_closed_early(client: Any, exporter: InMemorySpanExporter) -> None:
@@ -223,6 +211,6 @@ async def test_async_stream_left_in_a_with_block(
         async with stream:
             await stream.__anext__()
             raise KeyError("the caller's bug")
-    span = _span(exporter)
+    span = only_span(exporter)
     assert span.status.status_code.name == "ERROR"
     assert (span.attributes or {})["error.type"] == "KeyError"

@@ -1,41 +1,23 @@
-"""stream=True: one ended span in every way a stream can end, with what was received."""
+"""stream=True: the shared stream contract (tests/_lib/chat_contract.py: one ended span in
+every way a stream can end, with what was received), stream options, choices, raw and
+streaming responses, the chunk fast path."""
 
 from __future__ import annotations
 
-import gc
 import json
 from typing import Any
 
 import openai
-import pytest
-from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from chat_contract import MESSAGES, StreamContract, output_text, stainless_stream_case
 from fake_openai import TEXT
 
-MESSAGES = [{"role": "user", "content": "Weather in Paris?"}]
 
-
-def _text(span: ReadableSpan) -> str:
-    (message,) = json.loads(str((span.attributes or {})["gen_ai.output.messages"]))
-    return "".join(p["content"] for p in message["parts"] if p["type"] == "text")
-
-
-def test_stream_consumed_fully(client: Any, exporter: InMemorySpanExporter) -> None:
-    stream = client.chat.completions.create(
-        model="gpt-4o-mini", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+class TestStream(StreamContract):
+    case = stainless_stream_case(
+        "openai", "gpt-4o-mini", "openai", usage={"stream_options": {"include_usage": True}}
     )
-    assert isinstance(stream, openai.Stream)  # the SDK's own class, behind the proxy
-    text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
-    assert text == TEXT
-    (span,) = exporter.get_finished_spans()
-    attrs = span.attributes or {}
-    assert _text(span) == TEXT
-    assert attrs["gen_ai.request.stream"] is True
-    assert attrs["gen_ai.response.finish_reasons"] == ("stop",)
-    assert attrs["gen_ai.usage.input_tokens"] == 12
-    assert attrs["gen_ai.usage.cache_read.input_tokens"] == 4
-    assert attrs["gen_ai.response.time_to_first_chunk"] > 0  # type: ignore[operator]
 
 
 def test_stream_options_are_never_injected(
@@ -47,89 +29,12 @@ def test_stream_options_are_never_injected(
     assert "gen_ai.usage.input_tokens" not in (span.attributes or {})  # none was asked for
 
 
-def test_stream_in_a_with_block(client: Any, exporter: InMemorySpanExporter) -> None:
-    with client.chat.completions.create(
-        model="gpt-4o-mini", messages=MESSAGES, stream=True
-    ) as stream:
-        first = next(iter(stream))
-        assert first.choices[0].delta.role == "assistant"
-        assert exporter.get_finished_spans() == ()  # still streaming
-    (span,) = exporter.get_finished_spans()
-    assert span.status.status_code.name == "UNSET"
-
-
-@pytest.mark.parametrize("how", ["break then del", "close", "abandoned"])
-def test_stream_stopped_early(client: Any, exporter: InMemorySpanExporter, how: str) -> None:
-    stream = client.chat.completions.create(
-        model="gpt-4o-mini", messages=MESSAGES, stream=True, extra_body={"x_chunks": 10}
-    )
-    received = ""
-    for chunk in stream:
-        received += chunk.choices[0].delta.content or ""
-        if len(received) >= 10:
-            break
-    if how == "close":
-        stream.close()
-        assert len(exporter.get_finished_spans()) == 1
-    del stream, chunk
-    gc.collect()
-    (span,) = exporter.get_finished_spans()  # exactly one, ended
-    assert span.end_time is not None
-    assert _text(span) == received  # the content received so far
-    assert "gen_ai.response.finish_reasons" not in (span.attributes or {}) or span.attributes[
-        "gen_ai.response.finish_reasons"
-    ] == ("error",)
-
-
-def test_streamed_tool_call_deltas(client: Any, exporter: InMemorySpanExporter) -> None:
-    stream = client.chat.completions.create(model="tools", messages=MESSAGES, stream=True)
-    for _ in stream:
-        pass
-    (span,) = exporter.get_finished_spans()
-    (message,) = json.loads(str((span.attributes or {})["gen_ai.output.messages"]))
-    assert message["finish_reason"] == "tool_calls"
-    assert message["parts"] == [
-        {
-            "type": "tool_call",
-            "name": "get_weather",
-            "id": "call_1",
-            "arguments": {"city": "Paris"},
-        },
-        {"type": "tool_call", "name": "get_time", "id": "call_2", "arguments": {"tz": "CET"}},
-    ]
-
-
 def test_streamed_choices_and_null_indexes(client: Any, exporter: InMemorySpanExporter) -> None:
     list(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True, n=2))
     list(client.chat.completions.create(model="quirks", messages=MESSAGES, stream=True))
     two, quirk = exporter.get_finished_spans()
     assert two.attributes["gen_ai.response.finish_reasons"] == ("stop", "stop")  # type: ignore[index]
-    assert _text(quirk) == TEXT
-
-
-async def test_async_stream(async_client: Any, exporter: InMemorySpanExporter) -> None:
-    stream = await async_client.chat.completions.create(
-        model="gpt-4o-mini", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
-    )
-    assert isinstance(stream, openai.AsyncStream)
-    text = ""
-    async for chunk in stream:
-        if chunk.choices:
-            text += chunk.choices[0].delta.content or ""
-    assert text == TEXT
-    async with await async_client.chat.completions.create(
-        model="gpt-4o-mini", messages=MESSAGES, stream=True
-    ) as early:
-        async for _ in early:
-            break
-    closed = await async_client.chat.completions.create(
-        model="gpt-4o-mini", messages=MESSAGES, stream=True
-    )
-    await closed.__anext__()
-    await closed.close()
-    full, in_with, after_close = exporter.get_finished_spans()
-    assert _text(full) == TEXT and full.attributes["gen_ai.usage.output_tokens"] == 9  # type: ignore[index]
-    assert in_with.end_time is not None and after_close.end_time is not None
+    assert output_text(quirk) == TEXT
 
 
 def test_stream_helpers_still_work(client: Any, exporter: InMemorySpanExporter) -> None:
@@ -151,7 +56,7 @@ def test_raw_response_stream(client: Any, exporter: InMemorySpanExporter) -> Non
     text = "".join(c.choices[0].delta.content or "" for c in stream)
     assert text == TEXT
     (span,) = exporter.get_finished_spans()
-    assert _text(span) == TEXT
+    assert output_text(span) == TEXT
 
 
 async def test_async_raw_and_streaming_responses(
@@ -173,7 +78,7 @@ async def test_async_raw_and_streaming_responses(
     assert text == TEXT
     plain, streamed = exporter.get_finished_spans()
     assert (plain.attributes or {})["gen_ai.response.id"] == completion.id
-    assert _text(streamed) == TEXT
+    assert output_text(streamed) == TEXT
 
 
 def test_the_fast_path_keeps_choices_apart(exporter: InMemorySpanExporter) -> None:
