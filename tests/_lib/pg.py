@@ -14,6 +14,8 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -87,3 +89,20 @@ class PostgresServer:
         except (OSError, ValueError):
             pass
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def scratch_database(postgres_url: str) -> Iterator[str]:
+    """A database of its own on the server at ``postgres_url``, dropped afterwards (for a
+    fixture: ``yield from scratch_database(url)``)."""
+    from sqlalchemy import create_engine, text
+
+    name = f"spanwise_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
