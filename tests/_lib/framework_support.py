@@ -63,21 +63,29 @@ def autolog_fixture(library: str) -> Any:
     return autolog
 
 
-def tree(exporter: InMemorySpanExporter) -> list[tuple[int, str, str]]:
-    """``(depth, name, span type)`` in start order: the whole tree, parents checked."""
+def tree(
+    exporter: InMemorySpanExporter, *, kinds: bool = False, all_parents: bool = False
+) -> list[tuple[Any, ...]]:
+    """``(depth, name, span type[, kind])`` in start order: the whole tree, parents
+    checked (``all_parents``: every parent must have been exported too)."""
     spans = exporter.get_finished_spans()
     by_id = {s.context.span_id: s for s in spans if s.context is not None}
 
     def depth(span: ReadableSpan) -> int:
         level = 0
-        while span.parent is not None and span.parent.span_id in by_id:
+        while span.parent is not None:
+            if span.parent.span_id not in by_id:
+                assert not all_parents, f"{span.name}: its parent was not exported"
+                break
             span = by_id[span.parent.span_id]
             level += 1
         return level
 
     ordered = sorted(spans, key=lambda s: s.start_time or 0)
     return [
-        (depth(s), s.name, str((s.attributes or {}).get("spanwise.span.type"))) for s in ordered
+        (depth(s), s.name, str((s.attributes or {}).get("spanwise.span.type")))
+        + ((s.kind.name,) if kinds else ())
+        for s in ordered
     ]
 
 

@@ -15,12 +15,12 @@ crewai = pytest.importorskip("crewai")
 
 from crewai.flow.flow import Flow, listen, start  # noqa: E402
 from crewai.tools import tool  # noqa: E402
-from opentelemetry.sdk.trace import ReadableSpan  # noqa: E402
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
 
 import spanwise  # noqa: E402
 from spanwise.common import _safety  # noqa: E402
 
+import framework_support  # noqa: E402
 import semconv_check  # noqa: E402
 from fake_openai import CANARY_KEY  # noqa: E402
 
@@ -41,28 +41,6 @@ CONTENT_KEYS = (
     "gen_ai.tool.call.arguments",
     "gen_ai.tool.call.result",
 )
-
-
-def tree(exporter: InMemorySpanExporter) -> list[tuple[int, str, str, str]]:
-    """``(depth, name, span type, kind)`` in start order; every parent exported."""
-    spans = exporter.get_finished_spans()
-    by_id = {s.context.span_id: s for s in spans if s.context is not None}
-
-    def depth(span: ReadableSpan) -> int:
-        if span.parent is None:
-            return 0
-        return 1 + depth(by_id[span.parent.span_id])
-
-    return [
-        (depth(s), s.name, str((s.attributes or {}).get("spanwise.span.type")), s.kind.name)
-        for s in sorted(spans, key=lambda s: s.start_time or 0)
-    ]
-
-
-def attrs(exporter: InMemorySpanExporter, name: str) -> dict[str, Any]:
-    """The attributes of the first span named so."""
-    spans = sorted(exporter.get_finished_spans(), key=lambda s: s.start_time or 0)
-    return dict(next(s for s in spans if s.name == name).attributes or {})
 
 
 def get_weather(city: str) -> str:
@@ -134,8 +112,8 @@ FLOW_RUN = [
 def test_agent_kickoff_tree(autolog: None, exporter: InMemorySpanExporter) -> None:
     out = _agent().kickoff(QUESTION)
     assert out.raw == ANSWER
-    assert tree(exporter) == AGENT_RUN
-    agent = attrs(exporter, "invoke_agent Researcher")
+    assert framework_support.tree(exporter, kinds=True, all_parents=True) == AGENT_RUN
+    agent = framework_support.attrs(exporter, "invoke_agent Researcher")
     assert len(agent.pop("gen_ai.agent.id")) == 36
     assert agent == {
         "spanwise.span.type": "AGENT",
@@ -147,9 +125,9 @@ def test_agent_kickoff_tree(autolog: None, exporter: InMemorySpanExporter) -> No
         "spanwise.span.inputs": json.dumps({"messages": QUESTION}, separators=(",", ":")),
         "spanwise.span.outputs": json.dumps(ANSWER),
     }
-    assert attrs(exporter, "execute_tool get_weather")["gen_ai.tool.call.result"] == (
-        '"sunny in Paris"'
-    )
+    assert framework_support.attrs(exporter, "execute_tool get_weather")[
+        "gen_ai.tool.call.result"
+    ] == ('"sunny in Paris"')
     dumped = repr([dict(s.attributes or {}) for s in exporter.get_finished_spans()])
     assert CANARY_KEY not in dumped
     if semconv_check.available():
@@ -160,25 +138,25 @@ def test_agent_kickoff_tree(autolog: None, exporter: InMemorySpanExporter) -> No
 def test_agent_kickoff_async_tree(autolog: None, exporter: InMemorySpanExporter) -> None:
     out = asyncio.run(_agent().kickoff_async(QUESTION))
     assert out.raw == ANSWER
-    assert tree(exporter) == AGENT_RUN
+    assert framework_support.tree(exporter, kinds=True, all_parents=True) == AGENT_RUN
 
 
 def test_flow_tree(autolog: None, exporter: InMemorySpanExporter) -> None:
     assert WeatherFlow().kickoff(inputs={"city": "Paris"}) == ANSWER
-    assert tree(exporter) == FLOW_RUN
-    assert attrs(exporter, "invoke_workflow WeatherFlow") == {
+    assert framework_support.tree(exporter, kinds=True, all_parents=True) == FLOW_RUN
+    assert framework_support.attrs(exporter, "invoke_workflow WeatherFlow") == {
         "spanwise.span.type": "WORKFLOW",
         "gen_ai.operation.name": "invoke_workflow",
         "gen_ai.workflow.name": "WeatherFlow",
         "spanwise.span.inputs": '{"city":"Paris"}',
         "spanwise.span.outputs": json.dumps(ANSWER),
     }
-    assert attrs(exporter, "WeatherFlow.pick") == {
+    assert framework_support.attrs(exporter, "WeatherFlow.pick") == {
         "spanwise.span.type": "CHAIN",
         "spanwise.span.inputs": "{}",
         "spanwise.span.outputs": '"Paris"',
     }
-    assert attrs(exporter, "WeatherFlow.ask") == {
+    assert framework_support.attrs(exporter, "WeatherFlow.ask") == {
         "spanwise.span.type": "CHAIN",
         "spanwise.span.inputs": '{"args":["Paris"]}',
         "spanwise.span.outputs": json.dumps(ANSWER),
@@ -191,7 +169,7 @@ def test_flow_tree(autolog: None, exporter: InMemorySpanExporter) -> None:
 def test_async_flow_tree(autolog: None, exporter: InMemorySpanExporter) -> None:
     flow = AsyncWeatherFlow()
     assert asyncio.run(flow.akickoff()) == ANSWER
-    assert tree(exporter) == [
+    assert framework_support.tree(exporter, kinds=True, all_parents=True) == [
         (0, "invoke_workflow AsyncWeatherFlow", "WORKFLOW", "INTERNAL"),
         (1, "AsyncWeatherFlow.ask", "CHAIN", "INTERNAL"),
         *_deeper(AGENT_RUN, 2),
@@ -205,12 +183,12 @@ def test_flow_without_content(
 ) -> None:
     monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "false")
     assert WeatherFlow().kickoff(inputs={"city": "Paris"}) == ANSWER
-    assert tree(exporter) == FLOW_RUN
+    assert framework_support.tree(exporter, kinds=True, all_parents=True) == FLOW_RUN
     spans = exporter.get_finished_spans()
     for span in spans:
         assert not set(CONTENT_KEYS) & set(span.attributes or {}), span.name
     assert "Paris" not in repr([dict(s.attributes or {}) for s in spans])
-    assert attrs(exporter, "WeatherFlow.ask") == {"spanwise.span.type": "CHAIN"}
+    assert framework_support.attrs(exporter, "WeatherFlow.ask") == {"spanwise.span.type": "CHAIN"}
 
 
 class FailingFlow(Flow):  # type: ignore[type-arg]
@@ -222,7 +200,7 @@ class FailingFlow(Flow):  # type: ignore[type-arg]
 def test_a_failing_method_fails_its_spans(autolog: None, exporter: InMemorySpanExporter) -> None:
     with pytest.raises(KeyError, match="no city"):
         FailingFlow().kickoff()
-    assert tree(exporter) == [
+    assert framework_support.tree(exporter, kinds=True, all_parents=True) == [
         (0, "invoke_workflow FailingFlow", "WORKFLOW", "INTERNAL"),
         (1, "FailingFlow.boom", "CHAIN", "INTERNAL"),
     ]
@@ -250,7 +228,7 @@ def test_a_fault_in_spanwise_never_reaches_the_flow(
         assert flow.kickoff(inputs={"city": "Paris"}) == ANSWER
     assert [r for r in caplog.records if "internal error in" in r.getMessage()]
     # The flow's spans are lost; the agent's run in it is still traced.
-    assert tree(exporter) == AGENT_RUN
+    assert framework_support.tree(exporter, kinds=True, all_parents=True) == AGENT_RUN
 
 
 def test_uninstrument_unwraps_agent_and_flow() -> None:

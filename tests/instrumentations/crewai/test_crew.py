@@ -10,42 +10,15 @@ import pytest
 
 crewai = pytest.importorskip("crewai")
 
-from opentelemetry.sdk.trace import ReadableSpan  # noqa: E402
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
 
 import spanwise  # noqa: E402
 
+import framework_support  # noqa: E402
 import semconv_check  # noqa: E402
 from fake_openai import CANARY_KEY  # noqa: E402
 
 Row = tuple[int, str, str, str]
-
-
-def tree(exporter: InMemorySpanExporter) -> list[Row]:
-    """``(depth, name, span type, kind)`` in start order: the whole tree, parents checked."""
-    spans = exporter.get_finished_spans()
-    by_id = {s.context.span_id: s for s in spans if s.context is not None}
-
-    def depth(span: ReadableSpan) -> int:
-        level = 0
-        while span.parent is not None and span.parent.span_id in by_id:
-            span = by_id[span.parent.span_id]
-            level += 1
-        return level
-
-    ordered = sorted(spans, key=lambda s: s.start_time or 0)
-    return [
-        (depth(s), s.name, str((s.attributes or {}).get("spanwise.span.type")), s.kind.name)
-        for s in ordered
-    ]
-
-
-def attrs(exporter: InMemorySpanExporter, name: str, index: int = 0) -> dict[str, Any]:
-    spans = sorted(
-        (s for s in exporter.get_finished_spans() if s.name == name),
-        key=lambda s: s.start_time or 0,
-    )
-    return dict(spans[index].attributes or {})
 
 
 # One run of the weather crew with native function calling: the model asks for the tool,
@@ -66,22 +39,22 @@ def test_kickoff_tree(
 ) -> None:
     out = make_crew(make_llm(fake_server.base_url)).kickoff(inputs={"city": "Paris"})
     assert out.raw == ANSWER
-    assert tree(exporter) == RUN
-    assert attrs(exporter, "invoke_workflow weather_crew") == {
+    assert framework_support.tree(exporter, kinds=True) == RUN
+    assert framework_support.attrs(exporter, "invoke_workflow weather_crew") == {
         "spanwise.span.type": "WORKFLOW",
         "gen_ai.operation.name": "invoke_workflow",
         "gen_ai.workflow.name": "weather_crew",
         "spanwise.span.inputs": '{"city":"Paris"}',
         "spanwise.span.outputs": json.dumps(ANSWER),
     }
-    task = attrs(exporter, "Task weather")
+    task = framework_support.attrs(exporter, "Task weather")
     assert json.loads(task.pop("spanwise.span.inputs")) == {
         "description": "What is the weather in Paris?",
         "expected_output": "One sentence.",
         "agent": "Researcher",
     }
     assert task == {"spanwise.span.type": "TASK", "spanwise.span.outputs": json.dumps(ANSWER)}
-    agent = attrs(exporter, "invoke_agent Researcher")
+    agent = framework_support.attrs(exporter, "invoke_agent Researcher")
     assert len(agent.pop("gen_ai.agent.id")) == 36  # the agent's uuid
     assert agent == {
         "spanwise.span.type": "AGENT",
@@ -93,7 +66,7 @@ def test_kickoff_tree(
         "spanwise.span.inputs": '{"task":"What is the weather in Paris?"}',
         "spanwise.span.outputs": json.dumps(ANSWER),
     }
-    assert attrs(exporter, "execute_tool get_weather") == {
+    assert framework_support.attrs(exporter, "execute_tool get_weather") == {
         "spanwise.span.type": "TOOL",
         "gen_ai.operation.name": "execute_tool",
         "gen_ai.tool.name": "get_weather",
@@ -102,7 +75,10 @@ def test_kickoff_tree(
         "gen_ai.tool.call.arguments": '{"city":"Paris"}',
         "gen_ai.tool.call.result": '"sunny in Paris"',
     }
-    first, second = attrs(exporter, "chat gpt-4o-mini", 0), attrs(exporter, "chat gpt-4o-mini", 1)
+    first, second = (
+        framework_support.attrs(exporter, "chat gpt-4o-mini", 0),
+        framework_support.attrs(exporter, "chat gpt-4o-mini", 1),
+    )
     metadata = {
         k: v for k, v in first.items() if not k.startswith(("gen_ai.input", "gen_ai.output"))
     }
@@ -185,7 +161,7 @@ async def test_kickoff_async_nests_under_the_caller(
         return str(out.raw)
 
     assert await app() == ANSWER
-    assert tree(exporter) == [
+    assert framework_support.tree(exporter, kinds=True) == [
         (0, "app", "UNKNOWN", "INTERNAL"),
         *[(d + 1, n, t, k) for d, n, t, k in RUN],
     ]
@@ -196,10 +172,10 @@ async def test_akickoff_native_async(
 ) -> None:
     out = await make_crew(make_llm(fake_server.base_url)).akickoff(inputs={"city": "Paris"})
     assert out.raw == ANSWER
-    assert tree(exporter) == RUN
-    assert json.loads(attrs(exporter, "chat gpt-4o-mini", 1)["gen_ai.output.messages"])[0][
-        "parts"
-    ] == [{"type": "text", "content": ANSWER}]
+    assert framework_support.tree(exporter, kinds=True) == RUN
+    assert json.loads(
+        framework_support.attrs(exporter, "chat gpt-4o-mini", 1)["gen_ai.output.messages"]
+    )[0]["parts"] == [{"type": "text", "content": ANSWER}]
 
 
 def test_kickoff_for_each_is_one_workflow_per_input(
@@ -208,11 +184,15 @@ def test_kickoff_for_each_is_one_workflow_per_input(
     crew = make_crew(make_llm(fake_server.base_url))
     outs = crew.kickoff_for_each(inputs=[{"city": "Paris"}, {"city": "Lima"}])
     assert [o.raw for o in outs] == [ANSWER, ANSWER]
-    assert tree(exporter) == RUN + RUN
+    assert framework_support.tree(exporter, kinds=True) == RUN + RUN
     spans = exporter.get_finished_spans()
     assert len({s.context.trace_id for s in spans if s.context}) == 2
     inputs = [
-        json.loads(attrs(exporter, "invoke_workflow weather_crew", i)["spanwise.span.inputs"])
+        json.loads(
+            framework_support.attrs(exporter, "invoke_workflow weather_crew", i)[
+                "spanwise.span.inputs"
+            ]
+        )
         for i in (0, 1)
     ]
     assert inputs == [{"city": "Paris"}, {"city": "Lima"}]
@@ -232,11 +212,11 @@ def test_react_loop_tool(
     monkeypatch.setattr(type(llm), "supports_function_calling", lambda self: False)
     out = make_crew(llm).kickoff(inputs={"city": "Paris"})
     assert out.raw == "It is sunny in Paris."
-    assert tree(exporter) == RUN  # the same shape: model, tool, model
-    tool = attrs(exporter, "execute_tool get_weather")
+    assert framework_support.tree(exporter, kinds=True) == RUN  # the same shape: model, tool, model
+    tool = framework_support.attrs(exporter, "execute_tool get_weather")
     assert json.loads(tool["gen_ai.tool.call.arguments"]) == {"city": "Paris"}
     assert json.loads(tool["gen_ai.tool.call.result"]) == "sunny in Paris"
-    first = attrs(exporter, "chat gpt-4o-mini", 0)
+    first = framework_support.attrs(exporter, "chat gpt-4o-mini", 0)
     assert "gen_ai.tool.definitions" not in first  # the tools are in the prompt's text
     assert first["gen_ai.usage.input_tokens"] == 40
     assert first["gen_ai.response.id"] == "chatcmpl-react-1"
@@ -256,7 +236,7 @@ def test_task_execute_async_on_its_thread(
         return str(task.execute_async().result(timeout=60).raw)
 
     assert app() == "Hello! The weather in Paris is sunny, 21 degrees."
-    assert tree(exporter) == [
+    assert framework_support.tree(exporter, kinds=True) == [
         (0, "app", "UNKNOWN", "INTERNAL"),
         (1, "Task weather", "TASK", "INTERNAL"),
         (2, "invoke_agent Researcher", "AGENT", "INTERNAL"),
@@ -280,7 +260,7 @@ def test_one_model_span_with_the_openai_instrumentor_on(
         make_crew(make_llm(fake_server.base_url)).kickoff(inputs={"city": "Paris"})
     finally:
         spanwise.openai.autolog(disable=True)
-    assert tree(exporter) == RUN
+    assert framework_support.tree(exporter, kinds=True) == RUN
     scopes = {
         s.instrumentation_scope.name
         for s in exporter.get_finished_spans()
@@ -296,7 +276,7 @@ def test_errors_pass_through(
     with pytest.raises(Exception) as raised:
         crew.kickoff(inputs={"city": "Paris"})
     # CrewAI retries the agent's turn (max_retry_limit=2) from inside the failed one.
-    assert [(d, n) for d, n, _, _ in tree(exporter)] == [
+    assert [(d, n) for d, n, _, _ in framework_support.tree(exporter, kinds=True)] == [
         (0, "invoke_workflow weather_crew"),
         (1, "Task weather"),
         (2, "invoke_agent Researcher"),
@@ -309,8 +289,11 @@ def test_errors_pass_through(
     statuses = {s.name: s.status.status_code.name for s in exporter.get_finished_spans()}
     assert set(statuses.values()) == {"ERROR"}
     error_type = type(raised.value).__qualname__
-    assert attrs(exporter, "invoke_workflow weather_crew")["error.type"] == error_type
-    assert attrs(exporter, "chat error-500")["error.type"]
+    assert (
+        framework_support.attrs(exporter, "invoke_workflow weather_crew")["error.type"]
+        == error_type
+    )
+    assert framework_support.attrs(exporter, "chat error-500")["error.type"]
 
 
 def test_a_custom_llm_emitting_crewais_events(
@@ -348,8 +331,11 @@ def test_a_custom_llm_emitting_crewais_events(
     llm = EchoLLM(model="echo-1", provider="echo")
     out = make_crew(llm, tools=False).kickoff(inputs={"city": "Paris"})
     assert "echo" in out.raw
-    assert tree(exporter) == [*RUN[:3], (3, "chat echo-1", "CHAT_MODEL", "CLIENT")]
-    chat = attrs(exporter, "chat echo-1")
+    assert framework_support.tree(exporter, kinds=True) == [
+        *RUN[:3],
+        (3, "chat echo-1", "CHAT_MODEL", "CLIENT"),
+    ]
+    chat = framework_support.attrs(exporter, "chat echo-1")
     assert chat["gen_ai.provider.name"] == "echo"
     assert (chat["gen_ai.usage.input_tokens"], chat["gen_ai.usage.output_tokens"]) == (3, 2)
 
@@ -370,8 +356,8 @@ def test_litellm_backed_llm_is_one_model_span(
         spanwise.litellm.autolog(disable=True)
         spanwise.openai.autolog(disable=True)
     assert out.raw == ANSWER
-    assert tree(exporter) == RUN
-    chat = attrs(exporter, "chat gpt-4o-mini", 0)
+    assert framework_support.tree(exporter, kinds=True) == RUN
+    chat = framework_support.attrs(exporter, "chat gpt-4o-mini", 0)
     assert chat["gen_ai.provider.name"] == "openai"
     assert chat["gen_ai.request.model"] == "gpt-4o-mini"
     # crewai.LLM hands tool calls back without a completed event: the answer is what the
@@ -391,7 +377,7 @@ def test_litellm_backed_llm_is_one_model_span(
             "finish_reason": "tool_calls",
         }
     ]
-    final = attrs(exporter, "chat gpt-4o-mini", 1)
+    final = framework_support.attrs(exporter, "chat gpt-4o-mini", 1)
     assert json.loads(final["gen_ai.output.messages"])[0]["parts"] == [
         {"type": "text", "content": ANSWER}
     ]
